@@ -1,0 +1,208 @@
+"""The engine: every socket workbench intent, on trio, reported as one event stream.
+
+Intents (listen, connect, send, close, …) are methods. Anything that fails for a reason the
+user can fix is reported as an ``Error`` event with a hint *and* raised as ``NetworkError`` so
+direct callers (the CLI, tests) can stop; the UI ignores the exception because the event has
+already told the story. Bad arguments raise ``BadArgument`` before any socket exists.
+"""
+
+from __future__ import annotations
+
+from itertools import count
+from types import TracebackType
+
+import trio
+
+from workbench.core.client import open_stream
+from workbench.core.connection import Connection
+from workbench.core.errors import NetworkError, explain, validate_host, validate_port
+from workbench.core.hub import Hub
+from workbench.core.server import Listener, bind_listener
+from workbench.events import Accepted, Address, Connected, Connecting, Error, Side
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_BACKLOG = 128
+
+
+class Engine:
+    """Owns every listener and connection; use as ``async with Engine() as engine``.
+
+    Leaving the block closes every socket (each one's ``Closed``/``Stopped`` event is still
+    delivered) and then ends the hub's stream.
+    """
+
+    def __init__(self, hub: Hub | None = None) -> None:
+        self.hub = hub or Hub()
+        self.listeners: dict[int, Listener] = {}
+        self.connections: dict[int, Connection] = {}
+        self._ids = count(1)
+        self._nursery: trio.Nursery | None = None
+        self._nursery_cm = trio.open_nursery()
+
+    async def __aenter__(self) -> Engine:
+        self._nursery = await self._nursery_cm.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        self.shutdown()
+        try:
+            return await self._nursery_cm.__aexit__(exc_type, exc, tb)
+        finally:
+            self.hub.close()
+
+    @property
+    def nursery(self) -> trio.Nursery:
+        if self._nursery is None:
+            raise RuntimeError("use the engine inside `async with Engine() as engine:`")
+        return self._nursery
+
+    def shutdown(self) -> None:
+        """Stop every listener and close every connection (each emits its own event)."""
+        for listener in list(self.listeners.values()):
+            listener.stop()
+        for connection in list(self.connections.values()):
+            connection.close()
+
+    # -- server -------------------------------------------------------------------------------
+
+    async def listen(
+        self, host: str, port: int | str, *, backlog: int = DEFAULT_BACKLOG, echo: bool = False
+    ) -> Listener:
+        """Bind and start accepting; port 0 picks a free port (see ``listener.local``)."""
+        target = Address(validate_host(host), validate_port(port, allow_zero=True))
+        listener_id = next(self._ids)
+        try:
+            socket_listener = await bind_listener(target.host, target.port, backlog)
+        except OSError as exc:
+            await self._fail(listener_id, Side.LISTENER, "listen", exc, target)
+        listener = Listener(
+            self.hub, listener_id, socket_listener, backlog, self._accept_peer, echo=echo
+        )
+        self.listeners[listener.id] = listener
+        await listener.announce()
+        self.nursery.start_soon(self._serve, listener)
+        return listener
+
+    async def _serve(self, listener: Listener) -> None:
+        try:
+            await listener.serve()
+        finally:
+            self.listeners.pop(listener.id, None)
+
+    async def _accept_peer(self, stream: trio.SocketStream, listener: Listener) -> None:
+        peer = Connection(
+            self.hub, next(self._ids), Side.PEER, stream, listener=listener.id, echo=listener.echo
+        )
+        self.connections[peer.id] = peer
+        await self.hub.emit(
+            Accepted,
+            conn=peer.id,
+            side=Side.PEER,
+            local=peer.local,
+            remote=peer.remote,
+            listener=listener.id,
+        )
+        self.nursery.start_soon(self._run_connection, peer)
+
+    def peers(self, listener_id: int) -> list[Connection]:
+        """Live peers accepted by a listener (also after it stopped listening)."""
+        return [c for c in self.connections.values() if c.listener == listener_id]
+
+    def stop(self, listener_id: int, *, close_peers: bool = False) -> None:
+        listener = self.listeners.get(listener_id)
+        if listener is None:
+            return
+        if close_peers:
+            for peer in self.peers(listener_id):
+                peer.close()
+        listener.stop()
+
+    def set_echo(self, listener_id: int, on: bool) -> None:
+        """Echo applies to the listener's current peers and to those still to come."""
+        if listener := self.listeners.get(listener_id):
+            listener.echo = on
+        for peer in self.peers(listener_id):
+            peer.echo = on
+
+    def broadcast(self, listener_id: int, data: bytes) -> int:
+        """Queue ``data`` to every peer of the listener; returns how many peers got it."""
+        peers = self.peers(listener_id)
+        for peer in peers:
+            peer.send(data)
+        return len(peers)
+
+    # -- clients ------------------------------------------------------------------------------
+
+    async def connect(
+        self, host: str, port: int | str, *, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    ) -> Connection:
+        """Open a client session; it keeps receiving until closed by either side."""
+        target = Address(validate_host(host), validate_port(port, allow_zero=False))
+        conn_id = next(self._ids)
+        await self.hub.emit(
+            Connecting, conn=conn_id, side=Side.CLIENT, remote=target, timeout=connect_timeout
+        )
+        try:
+            stream = await open_stream(target, connect_timeout)
+        except (OSError, trio.TooSlowError) as exc:
+            await self._fail(conn_id, Side.CLIENT, "connect", exc, target)
+        connection = Connection(self.hub, conn_id, Side.CLIENT, stream)
+        await self.hub.emit(
+            Connected,
+            conn=conn_id,
+            side=Side.CLIENT,
+            local=connection.local,
+            remote=connection.remote,
+        )
+        self.connections[conn_id] = connection
+        self.nursery.start_soon(self._run_connection, connection)
+        return connection
+
+    # -- any connection -----------------------------------------------------------------------
+
+    def send(self, conn_id: int, data: bytes) -> bool:
+        """Queue ``data`` on a connection; False when no such live connection exists."""
+        if connection := self.connections.get(conn_id):
+            connection.send(data)
+            return True
+        return False
+
+    def half_close(self, conn_id: int) -> None:
+        if connection := self.connections.get(conn_id):
+            connection.half_close()
+
+    def close(self, conn_id: int, *, reset: bool = False) -> None:
+        if connection := self.connections.get(conn_id):
+            connection.close(reset=reset)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    async def _run_connection(self, connection: Connection) -> None:
+        try:
+            await connection.run()
+        finally:
+            self.connections.pop(connection.id, None)
+
+    async def _fail(
+        self, conn_id: int, side: Side, operation: str, exc: BaseException, target: Address
+    ) -> None:
+        explanation = explain(exc, operation, target)
+        local = target if side is Side.LISTENER else None
+        remote = None if side is Side.LISTENER else target
+        await self.hub.emit(
+            Error,
+            conn=conn_id,
+            side=side,
+            local=local,
+            remote=remote,
+            operation=operation,
+            errno=explanation.errno,
+            message=explanation.message,
+            hint=explanation.hint,
+        )
+        raise NetworkError(explanation) from exc

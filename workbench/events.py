@@ -1,0 +1,184 @@
+"""The engine's event vocabulary: one frozen, slotted dataclass per kind of thing that happens.
+
+Everything workbench shows, records or replays is one of these. They are plain data (stdlib
+only, no behaviour beyond derived properties) so the UI, the recorder, the replayer and the
+tests can all consume the same stream. Payloads stay ``bytes``: turning them into text is the
+job of whoever displays them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar, NamedTuple
+
+
+class Address(NamedTuple):
+    """A socket address reduced to what people read: host and port (IPv6 flow info dropped)."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        if ":" in self.host:
+            return f"[{self.host}]:{self.port}"
+        return f"{self.host}:{self.port}"
+
+    @classmethod
+    def from_sockaddr(cls, sockaddr: tuple[object, ...] | str) -> Address:
+        """Normalise what getsockname/getpeername return (2-tuple for v4, 4-tuple for v6)."""
+        if isinstance(sockaddr, str):
+            return cls(sockaddr, 0)
+        host, port = sockaddr[0], sockaddr[1]
+        return cls(str(host), int(port))  # type: ignore[call-overload]
+
+
+class Side(StrEnum):
+    """Which role the connection plays for us."""
+
+    LISTENER = "listener"  # a listening socket of our server
+    PEER = "peer"  # a connection our server accepted
+    CLIENT = "client"  # a connection we opened
+
+
+class Closer(StrEnum):
+    """How a connection ended; a teacher's tool must say who closed and how."""
+
+    LOCAL = "local"  # we closed it gracefully (FIN)
+    LOCAL_RESET = "local-reset"  # we aborted it (RST, SO_LINGER 0)
+    PEER = "peer"  # the peer closed gracefully and both directions are done
+    PEER_RESET = "peer-reset"  # the peer aborted it (ECONNRESET / EPIPE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Fields every event carries.
+
+    ``seq`` gives the total order in which the engine saw things; ``mono`` is
+    ``time.monotonic()`` for measuring intervals, ``wall`` is ``time.time()`` for people.
+    ``conn`` is the id of the connection (or listener) the event belongs to.
+    """
+
+    kind: ClassVar[str] = "event"
+
+    seq: int
+    mono: float
+    wall: float
+    conn: int
+    side: Side
+    local: Address | None = None
+    remote: Address | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listening(Event):
+    """A server socket is bound and listening; ``local`` holds the real port."""
+
+    kind: ClassVar[str] = "listen"
+    backlog: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stopped(Event):
+    """A server socket stopped listening; accepted peers are not affected by this alone."""
+
+    kind: ClassVar[str] = "stop"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Accepted(Event):
+    """Our server accepted a peer; ``listener`` is the id of the listening socket."""
+
+    kind: ClassVar[str] = "accept"
+    listener: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connecting(Event):
+    """A client started connecting; lets the UI show the attempt before it resolves."""
+
+    kind: ClassVar[str] = "connecting"
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connected(Event):
+    """A client connection is established."""
+
+    kind: ClassVar[str] = "connect"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sent(Event):
+    """These exact bytes were handed to the kernel for this connection."""
+
+    kind: ClassVar[str] = "send"
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Received(Event):
+    """These exact bytes arrived from the peer."""
+
+    kind: ClassVar[str] = "recv"
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerEof(Event):
+    """The peer finished sending (FIN). The connection stays half-open: we may still send."""
+
+    kind: ClassVar[str] = "eof"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HalfClosed(Event):
+    """We finished sending (shutdown of our write side); we keep reading."""
+
+    kind: ClassVar[str] = "shutdown"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Closed(Event):
+    """The connection is gone; ``by`` says who ended it and how."""
+
+    kind: ClassVar[str] = "close"
+    by: Closer
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Error(Event):
+    """Something a user can cause went wrong; ``hint`` says what to check, as a teacher would."""
+
+    kind: ClassVar[str] = "error"
+    operation: str
+    errno: int | None
+    message: str
+    hint: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        Listening,
+        Stopped,
+        Accepted,
+        Connecting,
+        Connected,
+        Sent,
+        Received,
+        PeerEof,
+        HalfClosed,
+        Closed,
+        Error,
+    )
+}
+"""Every concrete event class by its ``kind``, for readers that rebuild events from data."""
