@@ -1,0 +1,176 @@
+"""Turn what the user typed in the composer into the exact bytes to send.
+
+Three modes cover the ways people think about a message: plain text, text with backslash
+escapes for the odd control byte, and raw hex for binary protocols. Errors carry the position
+of the offending character so the UI can point at it instead of sending something unintended.
+"""
+
+from __future__ import annotations
+
+import builtins
+from enum import Enum, StrEnum
+from typing import TypeVar
+
+_EnumT = TypeVar("_EnumT", bound=Enum)
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_SIMPLE_ESCAPES = {"r": 0x0D, "n": 0x0A, "t": 0x09, "0": 0x00, "\\": 0x5C}
+_ESCAPE_HELP = "(use \\r \\n \\t \\0 \\xNN or \\\\)"
+
+# to_escapes works on a latin-1 decode (byte N becomes code point N) so str.translate can do
+# the per-byte work in C.
+_TO_ESCAPES = {byte: f"\\x{byte:02x}" for byte in range(256) if not 0x20 <= byte <= 0x7E}
+_TO_ESCAPES.update({byte: f"\\{name}" for name, byte in _SIMPLE_ESCAPES.items()})
+
+
+class Mode(StrEnum):
+    """How the composer's text is read."""
+
+    TEXT = "text"
+    ESCAPES = "escapes"
+    HEX = "hex"
+
+
+class LineEnding(StrEnum):
+    """What is appended after the message in the text modes."""
+
+    NONE = "none"
+    LF = "lf"
+    CRLF = "crlf"
+
+    @property
+    def bytes(self) -> builtins.bytes:
+        return _LINE_ENDING_BYTES[self]
+
+
+_LINE_ENDING_BYTES = {LineEnding.NONE: b"", LineEnding.LF: b"\n", LineEnding.CRLF: b"\r\n"}
+
+
+class EncodeError(ValueError):
+    """The composer's text cannot be turned into bytes; ``position`` is a 0-based index into
+    that text (in characters) so the UI can put the cursor on the problem."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+def encode(text: str, mode: Mode, line_ending: LineEnding = LineEnding.NONE) -> bytes:
+    """The bytes to send for ``text``. HEX ignores ``line_ending``: hex already names every byte.
+
+    Raises EncodeError for anything that cannot be encoded, never another exception.
+    """
+    match mode:
+        case Mode.TEXT:
+            return _utf8(text, 0) + line_ending.bytes
+        case Mode.ESCAPES:
+            return _unescape(text) + line_ending.bytes
+        case Mode.HEX:
+            return _unhex(text)
+
+
+def to_escapes(data: bytes) -> str:
+    """Spell ``data`` for ESCAPES mode, using only printable ASCII, so any bytes survive a
+    trip through the composer (non-ASCII text comes out as ``\\xNN`` per UTF-8 byte)."""
+    return data.decode("latin-1").translate(_TO_ESCAPES)
+
+
+def to_hex(data: bytes) -> str:
+    """Spell ``data`` for HEX mode as lowercase pairs: ``de ad be ef``."""
+    return data.hex(" ")
+
+
+def cycle_mode(mode: Mode) -> Mode:
+    """The mode after ``mode``, wrapping, for a single toggle key."""
+    return _following(mode)
+
+
+def cycle_line_ending(line_ending: LineEnding) -> LineEnding:
+    """The line ending after ``line_ending``, wrapping, for a single toggle key."""
+    return _following(line_ending)
+
+
+def _following(member: _EnumT) -> _EnumT:
+    members = list(type(member))
+    return members[(members.index(member) + 1) % len(members)]
+
+
+def _utf8(text: str, offset: int) -> bytes:
+    """UTF-8 of ``text``, which starts at ``offset`` in the user's input.
+
+    Only lone surrogates (say, from a broken paste) can fail here.
+    """
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        position = offset + error.start
+        raise EncodeError(
+            f"cannot encode {_describe(text[error.start])} at column {position + 1} as UTF-8",
+            position,
+        ) from None
+
+
+def _unescape(text: str) -> bytes:
+    out = bytearray()
+    start = 0
+    while (backslash := text.find("\\", start)) != -1:
+        out += _utf8(text[start:backslash], start)
+        byte, start = _read_escape(text, backslash)
+        out.append(byte)
+    out += _utf8(text[start:], start)
+    return bytes(out)
+
+
+def _read_escape(text: str, backslash: int) -> tuple[int, int]:
+    """The byte an escape at ``backslash`` stands for and where the text after it resumes."""
+    column = backslash + 1
+    if backslash + 1 == len(text):
+        raise EncodeError(
+            f"lone backslash at the end, column {column} (write \\\\ for a backslash)", backslash
+        )
+    letter = text[backslash + 1]
+    if letter in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[letter], backslash + 2
+    if letter != "x":
+        raise EncodeError(
+            f"unknown escape {_describe(letter, after_backslash=True)} at column {column} "
+            + _ESCAPE_HELP,
+            backslash,
+        )
+    digits = text[backslash + 2 : backslash + 4]
+    if len(digits) != 2 or not _HEX_DIGITS.issuperset(digits):
+        raise EncodeError(
+            f"\\x needs exactly two hex digits, as in \\x0a, at column {column}", backslash
+        )
+    return int(digits, 16), backslash + 4
+
+
+def _unhex(text: str) -> bytes:
+    digits: list[str] = []
+    last_digit = 0
+    for position, char in enumerate(text):
+        if char in _HEX_DIGITS:
+            digits.append(char)
+            last_digit = position
+        elif not char.isspace():
+            raise EncodeError(
+                f"not a hex digit: {_describe(char)} at column {position + 1} "
+                "(hex mode takes 0-9, a-f and spaces)",
+                position,
+            )
+    if len(digits) % 2:
+        raise EncodeError(
+            f"hex needs an even number of digits, got {len(digits)} "
+            f"(the last one, at column {last_digit + 1}, has no pair)",
+            last_digit,
+        )
+    return bytes.fromhex("".join(digits))
+
+
+def _describe(char: str, *, after_backslash: bool = False) -> str:
+    """Name ``char`` for an error message without letting it break the message's single line."""
+    if char.isprintable():
+        return f"'\\{char}'" if after_backslash else f"'{char}'"
+    prefix = "backslash followed by " if after_backslash else ""
+    return f"{prefix}U+{ord(char):04X}"
