@@ -1,0 +1,389 @@
+"""The recording file format: versioned JSON Lines that both workbench and people (with jq) read.
+
+A recording must outlive the workbench that wrote it, so every file names its format version on
+its first line and readers decide from that alone, never by guessing from the fields they meet.
+
+Layout: UTF-8 text, one JSON object per line, written ASCII-only (non-ASCII is ``\\u`` escaped)
+so that no string an event can hold breaks the encoding and every tool can read every line.
+
+* Line 1, the header: ``{"format": "workbench-recording", "version": "1.0", "tool_version": ...,
+  "started": <ISO-8601 UTC>, "started_wall": <epoch>, "started_mono": <monotonic>, "host": ...}``.
+* Then one line per engine event: ``{"t": <seconds since started_mono>, "kind": "recv",
+  "seq": ..., "conn": ..., "side": ..., "local": "127.0.0.1:5000", "remote": "[::1]:40000",
+  "wall": <epoch>, ...}`` followed by the fields of that kind of event. Payloads are stored
+  exactly as ``"data_b64"``; ``"size"`` and a ``"text"`` preview are there for people and jq
+  only and are never read back. Non-finite numbers (an infinite timeout) are written as the
+  strings ``"inf"``, ``"-inf"`` and ``"nan"`` because jq rejects bare ``Infinity``.
+
+Versioning rules, for whoever changes this file or the events in ``workbench.events``:
+
+* A field that older readers can safely ignore: bump the minor version. Readers accept any minor
+  of a major they know and ignore fields they do not know.
+* Anything else (a renamed, removed or newly required field, a new event kind, a changed
+  meaning): bump the major version and add to ``MIGRATIONS`` a function that upgrades one event
+  dict from the previous major, so every recording ever written stays readable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import reprlib
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from enum import StrEnum
+from os import PathLike
+from typing import Any, TypeAlias, TypeVar, get_type_hints
+
+from workbench import __version__
+from workbench.events import EVENT_TYPES, Address, Closer, Event, Side
+
+FORMAT_NAME = "workbench-recording"
+FORMAT_VERSION = (1, 0)
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+"""Old major -> function upgrading one event dict to the next major; the reader chains them.
+
+Empty while 1 is the only major. A migration may raise KeyError, TypeError or ValueError on
+input it cannot upgrade; the reader reports that as a RecordingError for that line.
+"""
+
+PREVIEW_BYTES = 256
+"""How much of a payload the human-only ``text`` preview shows; ``data_b64`` always has it all."""
+
+_NON_FINITE = ("inf", "-inf", "nan")
+_LEADING_FIELDS = ("seq", "conn", "side", "local", "remote", "wall")
+_VERSION = re.compile(r"([0-9]{1,9})\.([0-9]{1,9})")
+_BRACKETED = re.compile(r"\[(?P<host>.*:.*)\]:(?P<port>[0-9]{1,5})", re.DOTALL)
+_PLAIN = re.compile(r"(?P<host>[^:]*):(?P<port>[0-9]{1,5})", re.DOTALL)
+
+_T = TypeVar("_T")
+StrPath: TypeAlias = str | PathLike[str]
+
+
+class RecordingError(Exception):
+    """A recording cannot be read; the message names the file and line so people can look."""
+
+    def __init__(
+        self, reason: str, *, line_no: int | None = None, path: StrPath | None = None
+    ) -> None:
+        self.reason = reason
+        self.line_no = line_no
+        self.path = path
+        location = [] if path is None else [str(path)]
+        if line_no is not None:
+            location.append(f"line {line_no}")
+        prefix = " ".join(location)
+        super().__init__(f"{prefix}: {reason}" if prefix else reason)
+
+    def in_file(self, path: StrPath) -> RecordingError:
+        """The same error, located in a file: format functions see lines, only readers see paths."""
+        return RecordingError(self.reason, line_no=self.line_no, path=path)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What the first line of a recording says about the session as a whole."""
+
+    version: tuple[int, int]
+    tool_version: str
+    started: str
+    started_wall: float
+    started_mono: float
+    host: str
+
+
+def new_header(started_wall: float, started_mono: float) -> Header:
+    """The header for a recording made now, by this workbench, on this machine."""
+    started = datetime.fromtimestamp(started_wall, UTC).isoformat(timespec="milliseconds")
+    return Header(
+        version=FORMAT_VERSION,
+        tool_version=__version__,
+        started=started,
+        started_wall=started_wall,
+        started_mono=started_mono,
+        host=socket.gethostname(),
+    )
+
+
+def encode_header(header: Header) -> str:
+    """The header as one JSON line (without the newline)."""
+    major, minor = header.version
+    return _dump(
+        {
+            "format": FORMAT_NAME,
+            "version": f"{major}.{minor}",
+            "tool_version": header.tool_version,
+            "started": header.started,
+            "started_wall": _finite(header.started_wall),
+            "started_mono": _finite(header.started_mono),
+            "host": header.host,
+        }
+    )
+
+
+def decode_header(obj: dict[str, Any]) -> Header:
+    """Check that line 1 is a header of a version we can read, and return it."""
+    if obj.get("format") != FORMAT_NAME:
+        raise RecordingError("not a workbench recording (no header)", line_no=1)
+    version = _take(obj, "version", _version, 1)
+    _check_readable(version)
+    return Header(
+        version=version,
+        tool_version=_take(obj, "tool_version", _text, 1),
+        started=_take(obj, "started", _text, 1),
+        started_wall=_take(obj, "started_wall", _number, 1),
+        started_mono=_take(obj, "started_mono", _number, 1),
+        host=_take(obj, "host", _text, 1),
+    )
+
+
+def encode_event(event: Event, started_mono: float) -> str:
+    """One event as one JSON line (without the newline), timed relative to the header."""
+    obj: dict[str, object] = {"t": _finite(event.mono - started_mono), "kind": event.kind}
+    for spec in _SCHEMAS[event.kind][1]:
+        value = getattr(event, spec.name)
+        if isinstance(value, bytes):
+            obj[spec.key] = base64.b64encode(value).decode("ascii")
+            obj["size"] = len(value)
+            obj["text"] = _preview(value)
+        else:
+            obj[spec.key] = _plain(value)
+    return _dump(obj)
+
+
+def decode_event(obj: dict[str, Any], line_no: int, header: Header) -> Event:
+    """Rebuild the exact event a line was written from; ``mono`` is the header's plus ``t``.
+
+    Lines of an older major are first upgraded through MIGRATIONS, one major at a time.
+    """
+    obj = _upgrade(obj, header.version[0], line_no)
+    kind = _take(obj, "kind", _text, line_no)
+    if kind not in _SCHEMAS:
+        raise RecordingError(f"unknown event kind {reprlib.repr(kind)}", line_no=line_no)
+    cls, specs = _SCHEMAS[kind]
+    values: dict[str, Any] = {
+        spec.name: _take(obj, spec.key, spec.decode, line_no) for spec in specs
+    }
+    mono = header.started_mono + _take(obj, "t", _number, line_no)
+    return cls(mono=mono, **values)
+
+
+def parse_line(raw: bytes, line_no: int) -> dict[str, Any]:
+    """One line of the file as a JSON object, or a RecordingError saying why it is not one."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text (bad byte at column {exc.start + 1})"
+        raise RecordingError(reason, line_no=line_no) from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        reason = f"not JSON ({exc.msg} at column {exc.colno})"
+        raise RecordingError(reason, line_no=line_no) from None
+    except (ValueError, RecursionError) as exc:
+        raise RecordingError(f"not JSON ({exc})", line_no=line_no) from None
+    if not isinstance(value, dict):
+        reason = f"expected a JSON object, found {type(value).__name__}"
+        raise RecordingError(reason, line_no=line_no)
+    return value
+
+
+def parse_address(text: str) -> Address:
+    """Invert ``str(Address)`` exactly, brackets around IPv6 hosts included."""
+    match = _BRACKETED.fullmatch(text) or _PLAIN.fullmatch(text)
+    if match is None or int(match["port"]) > 65535:
+        raise ValueError(f"not a host:port address: {text!r}")
+    return Address(match["host"], int(match["port"]))
+
+
+class _Invalid(Exception):
+    """A JSON value has the wrong shape; carries what was expected, for the error message."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """How one dataclass field of an event travels: under which JSON key, read back how."""
+
+    name: str
+    key: str
+    decode: Callable[[object], object]
+
+
+def _dump(obj: dict[str, object]) -> str:
+    return json.dumps(obj, ensure_ascii=True, allow_nan=False)
+
+
+def _finite(value: float) -> float | str:
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "nan"
+    return "inf" if value > 0 else "-inf"
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Address):
+        return str(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, float):
+        return _finite(value)
+    return value
+
+
+def _preview(data: bytes) -> str:
+    text = data[:PREVIEW_BYTES].decode("utf-8", "backslashreplace")
+    return text + "…" if len(data) > PREVIEW_BYTES else text
+
+
+def _take(obj: dict[str, Any], key: str, decode: Callable[[object], _T], line_no: int) -> _T:
+    if key not in obj:
+        raise RecordingError(f"missing field {key!r}", line_no=line_no)
+    try:
+        return decode(obj[key])
+    except _Invalid as exc:
+        found = reprlib.repr(obj[key])
+        reason = f"field {key!r} should be {exc}, found {found}"
+        raise RecordingError(reason, line_no=line_no) from None
+
+
+def _upgrade(obj: dict[str, Any], major: int, line_no: int) -> dict[str, Any]:
+    for old in range(major, FORMAT_VERSION[0]):
+        migrate = MIGRATIONS[old]
+        try:
+            obj = migrate(obj)
+        except (KeyError, TypeError, ValueError) as exc:
+            reason = f"cannot upgrade this event from format {old}.x ({exc!r})"
+            raise RecordingError(reason, line_no=line_no) from exc
+    return obj
+
+
+def _readable_majors() -> list[int]:
+    majors = [FORMAT_VERSION[0]]
+    while majors[-1] - 1 in MIGRATIONS:
+        majors.append(majors[-1] - 1)
+    return sorted(majors)
+
+
+def _check_readable(version: tuple[int, int]) -> None:
+    readable = _readable_majors()
+    if version[0] in readable:
+        return
+    found = f"{version[0]}.{version[1]}"
+    supported = ", ".join(f"{major}.x" for major in readable)
+    if version[0] > FORMAT_VERSION[0]:
+        reason = f"recording format version {found} is newer than this workbench understands"
+    else:
+        reason = f"recording format version {found} is older than this workbench can read"
+    raise RecordingError(f"{reason} ({supported})", line_no=1)
+
+
+def _version(value: object) -> tuple[int, int]:
+    match = _VERSION.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise _Invalid('a version like "1.0"')
+    return int(match[1]), int(match[2])
+
+
+def _integer(value: object) -> int:
+    if type(value) is int:
+        return value
+    raise _Invalid("an integer")
+
+
+def _optional_integer(value: object) -> int | None:
+    if value is None or type(value) is int:
+        return value
+    raise _Invalid("an integer or null")
+
+
+def _number(value: object) -> float:
+    if isinstance(value, float):
+        return value
+    if isinstance(value, str) and value in _NON_FINITE:
+        return float(value)
+    if type(value) is int:
+        try:
+            return float(value)
+        except OverflowError:
+            pass
+    raise _Invalid("a number")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise _Invalid("a string")
+
+
+def _address(value: object) -> Address | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return parse_address(value)
+        except ValueError:
+            pass
+    raise _Invalid('"host:port" or null')
+
+
+def _payload(value: object) -> bytes:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    raise _Invalid("base64 text")
+
+
+def _member_of(enum: type[StrEnum]) -> Callable[[object], StrEnum]:
+    names = ", ".join(member.value for member in enum)
+
+    def decode(value: object) -> StrEnum:
+        if isinstance(value, str) and value in enum._value2member_map_:
+            return enum(value)
+        raise _Invalid(f"one of {names}")
+
+    return decode
+
+
+_DECODERS: dict[object, Callable[[object], object]] = {
+    int: _integer,
+    int | None: _optional_integer,
+    float: _number,
+    str: _text,
+    bytes: _payload,
+    Address | None: _address,
+    Side: _member_of(Side),
+    Closer: _member_of(Closer),
+}
+
+
+def _fields_of(cls: type[Event]) -> tuple[_Field, ...]:
+    hints = get_type_hints(cls)
+    specs = []
+    for field in fields(cls):
+        if field.name == "mono":
+            continue  # stored as "t", relative to the header, so files compare across runs
+        hint = hints[field.name]
+        if hint not in _DECODERS:
+            raise TypeError(
+                f"{cls.__name__}.{field.name}: {hint} has no recording encoding; "
+                "extend workbench/recording/format.py and bump FORMAT_VERSION"
+            )
+        key = f"{field.name}_b64" if hint is bytes else field.name
+        specs.append(_Field(field.name, key, _DECODERS[hint]))
+    leading = {name: index for index, name in enumerate(_LEADING_FIELDS)}
+    specs.sort(key=lambda spec: leading.get(spec.name, len(leading)))
+    return tuple(specs)
+
+
+_SCHEMAS: dict[str, tuple[type[Event], tuple[_Field, ...]]] = {
+    kind: (cls, _fields_of(cls)) for kind, cls in EVENT_TYPES.items()
+}
