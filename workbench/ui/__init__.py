@@ -1,0 +1,1 @@
+"""The Textual user interface: widgets, screens and the stores behind them."""
