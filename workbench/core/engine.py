@@ -68,14 +68,24 @@ class Engine:
         for connection in list(self.connections.values()):
             connection.close()
 
+    def reserve_id(self) -> int:
+        """An id for a listener or client not yet started, so a caller can follow its events."""
+        return next(self._ids)
+
     # -- server -------------------------------------------------------------------------------
 
     async def listen(
-        self, host: str, port: int | str, *, backlog: int = DEFAULT_BACKLOG, echo: bool = False
+        self,
+        host: str,
+        port: int | str,
+        *,
+        backlog: int = DEFAULT_BACKLOG,
+        echo: bool = False,
+        listener_id: int | None = None,
     ) -> Listener:
         """Bind and start accepting; port 0 picks a free port (see ``listener.local``)."""
         target = Address(validate_host(host), validate_port(port, allow_zero=True))
-        listener_id = next(self._ids)
+        listener_id = listener_id or self.reserve_id()
         try:
             socket_listener = await bind_listener(target.host, target.port, backlog)
         except OSError as exc:
@@ -96,7 +106,7 @@ class Engine:
 
     async def _accept_peer(self, stream: trio.SocketStream, listener: Listener) -> None:
         peer = Connection(
-            self.hub, next(self._ids), Side.PEER, stream, listener=listener.id, echo=listener.echo
+            self.hub, self.reserve_id(), Side.PEER, stream, listener=listener.id, echo=listener.echo
         )
         self.connections[peer.id] = peer
         await self.hub.emit(
@@ -139,11 +149,16 @@ class Engine:
     # -- clients ------------------------------------------------------------------------------
 
     async def connect(
-        self, host: str, port: int | str, *, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+        self,
+        host: str,
+        port: int | str,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        conn_id: int | None = None,
     ) -> Connection:
         """Open a client session; it keeps receiving until closed by either side."""
         target = Address(validate_host(host), validate_port(port, allow_zero=False))
-        conn_id = next(self._ids)
+        conn_id = conn_id or self.reserve_id()
         await self.hub.emit(
             Connecting, conn=conn_id, side=Side.CLIENT, remote=target, timeout=connect_timeout
         )

@@ -308,6 +308,11 @@ class EventLog(ScrollView, can_focus=True):
             strip = self._lines[key] = self._render_row(position, width)
         return strip
 
+    def row_text(self, row: int, width: int = 200) -> str:
+        """A visible row as plain text, exactly as drawn (for copying and for tests)."""
+        strip = self._render_row(self.store.position_of(row), width)
+        return "".join(segment.text for segment in strip).rstrip()
+
     def _render_row(self, position: int, width: int, cursor: Style | None = None) -> Strip:
         event = self.store.event_at(position)
         style = self.get_component_rich_style

@@ -1,0 +1,88 @@
+"""The ``workbench`` command: launches the UI, or runs a subcommand without one.
+
+Textual is imported only when the UI starts, so ``--version``, ``--help`` and the
+subcommands answer at once and work where no terminal is attached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from workbench import __version__
+from workbench.core.errors import BadArgument, parse_endpoint
+from workbench.events import Address
+
+DESCRIPTION = """\
+A terminal socket workbench for building, debugging and teaching TCP: a listening server
+pane, client session tabs, a message composer and a live event log of every connect, accept,
+send, recv and close."""
+
+EXAMPLES = """\
+examples:
+  workbench                                 open the workbench
+  workbench --listen 127.0.0.1:5000         start with a server listening on port 5000
+  workbench --listen 0 --connect 127.0.0.1:8080
+                                            listen on any free port and open a client tab
+"""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad values get one line on stderr and exit status 2, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def listen_endpoint(text: str) -> Address:
+    try:
+        return parse_endpoint(text, allow_zero=True)
+    except BadArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def connect_endpoint(text: str) -> Address:
+    try:
+        return parse_endpoint(text, allow_zero=False)
+    except BadArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="workbench",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    parser.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        type=listen_endpoint,
+        help="start the server pane listening (PORT alone means 127.0.0.1; 0 = any free port)",
+    )
+    parser.add_argument(
+        "--connect",
+        metavar="HOST:PORT",
+        type=connect_endpoint,
+        action="append",
+        default=[],
+        help="open a client tab connected to HOST:PORT (repeatable)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from workbench.ui.app import WorkbenchApp
+
+    app = WorkbenchApp(listen=args.listen, connect=list(args.connect))
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,371 @@
+"""The workbench screen: wires widgets to the engine bridge. It routes; it does not think.
+
+State lives in ``SessionModel`` (folded from events), intents go to the engine through the
+bridge, and each widget renders what it is given.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from rich.text import Text
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from workbench.core import Engine
+from workbench.core.errors import BadArgument, validate_host, validate_port
+from workbench.events import Address, Error, Event
+from workbench.ui.bridge import EngineBridge, EngineEvents, EngineStopped, IntentRejected
+from workbench.ui.model import SessionModel
+from workbench.ui.screens.filter import FilterScreen, LogFilter
+from workbench.ui.screens.help import HelpScreen
+from workbench.ui.screens.payload import PayloadScreen
+from workbench.ui.widgets.client_tab import ClientSession
+from workbench.ui.widgets.composer import Composer
+from workbench.ui.widgets.event_log import EventLog
+from workbench.ui.widgets.server_pane import ServerPane
+
+NO_CLIENTS = "No client sessions yet.\nF6 opens a tab: type host and port, F8 connects."
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the composer sends: a client tab, one server peer, or every peer."""
+
+    kind: str  # "client" | "peer" | "all"
+    session: ClientSession | None = None
+    peer: int | None = None
+
+
+class WorkbenchApp(App[None]):
+    """A terminal socket workbench."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "workbench"
+    AUTO_FOCUS = "#composer-input"
+
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "cycle_mode", "Mode"),
+        Binding("f3", "cycle_line_ending", "Line end"),
+        Binding("f4", "target_all_peers", "All peers"),
+        Binding("f5", "toggle_listen", "Listen/Stop"),
+        Binding("f6", "new_client", "New tab"),
+        Binding("f7", "close_client", "Close tab"),
+        Binding("f8", "toggle_connect", "Connect"),
+        Binding("f9", "half_close", "Half-close"),
+        Binding("f10", "reset_client", "Reset"),
+        Binding("ctrl+l", "focus_log", "Event log", show=False),
+        Binding("escape", "focus_composer", "Composer", show=False),
+    ]
+
+    def __init__(
+        self,
+        *,
+        listen: Address | None = None,
+        connect: Iterable[Address] = (),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._clock = clock
+        self.model = SessionModel()
+        self.bridge = EngineBridge(self)
+        self.listener_id: int | None = None
+        self.target: Target | None = None
+        self._startup_listen = listen
+        self._startup_connect = list(connect)
+        self._tab_count = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top"):
+            yield ServerPane(id="server")
+            with Vertical(id="clients-box"):
+                yield Static(Text(NO_CLIENTS), id="no-clients")
+                yield TabbedContent(id="clients")
+        yield EventLog(id="log")
+        yield Composer(id="composer")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.bridge.start()
+        self.set_interval(1.0, self._tick)
+        self.query_one("#clients-box").border_title = "Clients"
+        self._show_tab_hint()
+        if self._startup_listen is not None:
+            self._listen(self._startup_listen.host, str(self._startup_listen.port))
+        for address in self._startup_connect:
+            session = await self.action_new_client(address.host, str(address.port))
+            self._connect(session, address.host, str(address.port))
+        self._refresh_target()
+
+    async def on_unmount(self) -> None:
+        await self.bridge.stop()
+
+    # -- engine → UI --------------------------------------------------------------------------
+
+    def on_engine_events(self, message: EngineEvents) -> None:
+        events = message.events
+        changed = self.model.apply(events)
+        self.query_one(EventLog).add_events(events)
+        by_conn: dict[int, list[Event]] = defaultdict(list)
+        for event in events:
+            by_conn[event.conn].append(event)
+        for session in self.sessions():
+            if session.conn_id in by_conn:
+                self._show_session(session, by_conn[session.conn_id])
+        self._show_server(changed)
+        for event in events:
+            if isinstance(event, Error):
+                self.notify(f"{event.message}\n{event.hint}", title="error", severity="error")
+        self._refresh_target()
+
+    def on_engine_stopped(self, message: EngineStopped) -> None:
+        if message.error:
+            self.exit(message=f"workbench: the network engine crashed:\n{message.error}")
+
+    def on_intent_rejected(self, message: IntentRejected) -> None:
+        self.notify(message.reason, title="not sent", severity="error")
+
+    def _show_session(self, session: ClientSession, events: list[Event]) -> None:
+        assert session.conn_id is not None
+        session.add_traffic(events)
+        view = self.model.connections.get(session.conn_id)
+        if view is not None:
+            session.show(view)
+            pane = session.parent
+            if isinstance(pane, TabPane) and pane.id:
+                self.query_one(TabbedContent).get_tab(pane.id).label = session.title
+
+    def _show_server(self, changed: set[int]) -> None:
+        pane = self.query_one(ServerPane)
+        listener = self.model.listeners.get(self.listener_id) if self.listener_id else None
+        if self.listener_id in changed or changed & {p.id for p in self.model.peers_of(None)}:
+            pane.show_listener(listener, len(self.model.live_peers(self.listener_id)))
+        peers = [p for p in self.model.peers_of(None) if p.id in changed]
+        pane.show_peers(peers, self._clock())
+
+    def _tick(self) -> None:
+        """Durations advance with the clock, not with events."""
+        self.query_one(ServerPane).show_peers(self.model.live_peers(None), self._clock())
+
+    # -- server intents -----------------------------------------------------------------------
+
+    def on_server_pane_listen_requested(self, message: ServerPane.ListenRequested) -> None:
+        self._listen(message.host, message.port)
+
+    def _listen(self, host: str, port: str) -> None:
+        engine = self._engine()
+        try:
+            host, port_number = validate_host(host), validate_port(port, allow_zero=True)
+        except BadArgument as exc:
+            self.notify(str(exc), title="cannot listen", severity="error")
+            return
+        self.listener_id = engine.reserve_id()
+        if self.target is None:
+            self._set_target(Target("all"))
+        echo = self.query_one(ServerPane).echo
+        listen = partial(engine.listen, host, port_number, echo=echo, listener_id=self.listener_id)
+        self.bridge.submit(listen)
+
+    def on_server_pane_stop_requested(self, _: ServerPane.StopRequested) -> None:
+        if self.listener_id is not None:
+            self.bridge.call(self._engine().stop, self.listener_id)
+
+    def on_server_pane_echo_toggled(self, message: ServerPane.EchoToggled) -> None:
+        if self.listener_id is not None:
+            self.bridge.call(self._engine().set_echo, self.listener_id, message.on)
+
+    def on_server_pane_peer_chosen(self, message: ServerPane.PeerChosen) -> None:
+        chosen = message.conn
+        self._set_target(Target("all") if chosen is None else Target("peer", peer=chosen))
+
+    def on_server_pane_peer_action(self, message: ServerPane.PeerAction) -> None:
+        self.bridge.call(partial(self._engine().close, message.conn, reset=message.reset))
+
+    # -- client intents -----------------------------------------------------------------------
+
+    def on_client_session_connect_requested(self, message: ClientSession.ConnectRequested) -> None:
+        self._connect(message.session, message.host, message.port)
+
+    def _connect(self, session: ClientSession, host: str, port: str) -> None:
+        engine = self._engine()
+        try:
+            host, port_number = validate_host(host), validate_port(port, allow_zero=False)
+        except BadArgument as exc:
+            self.notify(str(exc), title="cannot connect", severity="error")
+            return
+        session.conn_id = engine.reserve_id()
+        self._set_target(Target("client", session=session))
+        self.bridge.submit(partial(engine.connect, host, port_number, conn_id=session.conn_id))
+
+    def on_client_session_action_requested(self, message: ClientSession.ActionRequested) -> None:
+        conn = message.session.conn_id
+        if conn is None:
+            return
+        engine = self._engine()
+        if message.action == "half-close":
+            self.bridge.call(engine.half_close, conn)
+        else:
+            self.bridge.call(partial(engine.close, conn, reset=message.action == "reset"))
+
+    # -- composer -----------------------------------------------------------------------------
+
+    def on_composer_send(self, message: Composer.Send) -> None:
+        target, engine = self.target, self._engine()
+        if target is None:
+            return
+        if target.kind == "client" and target.session and target.session.conn_id is not None:
+            self.bridge.call(engine.send, target.session.conn_id, message.data)
+        elif target.kind == "peer" and target.peer is not None:
+            self.bridge.call(engine.send, target.peer, message.data)
+        elif target.kind == "all" and self.listener_id is not None:
+            self.bridge.call(engine.broadcast, self.listener_id, message.data)
+
+    def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
+        session = message.pane.query_one(ClientSession)
+        self._set_target(Target("client", session=session))
+
+    def on_descendant_focus(self) -> None:
+        focused = self.focused
+        if focused is None:
+            return
+        session = next((a for a in focused.ancestors if isinstance(a, ClientSession)), None)
+        if session is not None:
+            self._set_target(Target("client", session=session))
+        elif focused.id == "peers" and (peer := self.query_one(ServerPane).selected_peer):
+            self._set_target(Target("peer", peer=peer))
+
+    def _set_target(self, target: Target) -> None:
+        self.target = target
+        self._refresh_target()
+
+    def _refresh_target(self) -> None:
+        """The composer says where Enter will send, and refuses when nowhere is live."""
+        composer = self.query_one(Composer)
+        label, live = self._describe_target()
+        composer.target_label = label
+        composer.can_send = live
+
+    def _describe_target(self) -> tuple[str, bool]:
+        target = self.target
+        if target is None:
+            return "→ nothing yet: Listen (F5) or open a client tab (F6)", False
+        if target.kind == "all":
+            count = len(self.model.live_peers(self.listener_id))
+            return f"→ all peers ({count})", count > 0
+        if target.kind == "peer":
+            conn_id = target.peer
+        else:
+            conn_id = target.session.conn_id if target.session else None
+        view = self.model.connections.get(conn_id) if conn_id is not None else None
+        if view is None:
+            return "→ client tab, not connected (F8 connects)", False
+        who = "client" if target.kind == "client" else "peer"
+        live = view.alive and not view.we_done
+        suffix = "" if live else f" — {view.state}"
+        return f"→ {who} #{view.id} {view.remote}{suffix}", live
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def sessions(self) -> list[ClientSession]:
+        return list(self.query(ClientSession))
+
+    def active_session(self) -> ClientSession | None:
+        pane = self.query_one(TabbedContent).active_pane
+        return pane.query_one(ClientSession) if pane is not None else None
+
+    async def action_new_client(self, host: str = "127.0.0.1", port: str = "") -> ClientSession:
+        self._tab_count += 1
+        session = ClientSession(host, port)
+        pane = TabPane(session.title, session, id=f"client-{self._tab_count}")
+        tabs = self.query_one(TabbedContent)
+        await tabs.add_pane(pane)
+        tabs.active = pane.id or ""
+        self._show_tab_hint()
+        self._set_target(Target("client", session=session))
+        return session
+
+    async def action_close_client(self) -> None:
+        session = self.active_session()
+        if session is None:
+            return
+        if session.conn_id is not None:
+            self.bridge.call(self._engine().close, session.conn_id)
+        tabs = self.query_one(TabbedContent)
+        if tabs.active:
+            await tabs.remove_pane(tabs.active)
+        self._show_tab_hint()
+        next_session = self.active_session()
+        self.target = Target("client", session=next_session) if next_session else None
+        self._refresh_target()
+
+    def _show_tab_hint(self) -> None:
+        has_tabs = bool(self.sessions())
+        self.query_one("#no-clients").display = not has_tabs
+        self.query_one("#clients").display = has_tabs
+
+    def action_toggle_connect(self) -> None:
+        if session := self.active_session():
+            session.request_connect_toggle()
+
+    def action_half_close(self) -> None:
+        if (session := self.active_session()) and session.conn_id is not None:
+            self.bridge.call(self._engine().half_close, session.conn_id)
+
+    def action_reset_client(self) -> None:
+        if (session := self.active_session()) and session.conn_id is not None:
+            self.bridge.call(partial(self._engine().close, session.conn_id, reset=True))
+
+    def action_toggle_listen(self) -> None:
+        self.query_one(ServerPane).request_listen_toggle()
+
+    def action_target_all_peers(self) -> None:
+        self._set_target(Target("all"))
+
+    def action_cycle_mode(self) -> None:
+        self.query_one(Composer).cycle_mode()
+
+    def action_cycle_line_ending(self) -> None:
+        self.query_one(Composer).cycle_line_ending()
+
+    def action_focus_log(self) -> None:
+        self.query_one(EventLog).focus()
+
+    def action_focus_composer(self) -> None:
+        self.query_one(Composer).focus_input()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def on_event_log_selected(self, message: EventLog.Selected) -> None:
+        self.push_screen(PayloadScreen(message.event))
+
+    def on_event_log_filter_requested(self, _: EventLog.FilterRequested) -> None:
+        log = self.query_one(EventLog)
+        self.push_screen(FilterScreen(log.store), self._apply_filter)
+
+    def _apply_filter(self, chosen: LogFilter | None) -> None:
+        if chosen is not None:
+            log = self.query_one(EventLog)
+            log.set_filter(chosen.conns, chosen.kinds)
+            log.set_search(chosen.search)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.description:
+                action = getattr(self, f"action_{binding.action}")
+                yield SystemCommand(binding.description, f"{binding.key.upper()}", action)
+
+    def _engine(self) -> Engine:
+        engine = self.bridge.engine
+        if engine is None:
+            raise RuntimeError("the engine is not running")
+        return engine

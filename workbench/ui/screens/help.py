@@ -1,0 +1,56 @@
+"""Keys, and a short primer on what the events mean."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# workbench
+
+| key | does |
+|---|---|
+| **Enter** | send the composer's message to its target (shown left of the input) |
+| **Up / Down** | walk the history of sent messages |
+| **F2** | composer mode: text · escapes (`\\r \\n \\t \\0 \\xNN \\\\`) · hex (`de ad be ef`) |
+| **F3** | line ending added in text modes: none · LF · CRLF |
+| **F4** | send to every peer of the server |
+| **F5** | listen / stop listening (peers stay until closed) |
+| **F6 / F7** | new client tab / close the current tab |
+| **F8** | connect / disconnect the current tab |
+| **F9** | half-close: send FIN, keep reading |
+| **F10** | reset: abort the connection with RST |
+| **c / r / a** | in the peers table: close, reset, or target all peers |
+| **x / f / End** | in the event log: hex view, filter, follow the newest |
+| **Enter** on a log row | the full payload, text and hex side by side |
+| **Tab / Escape** | move focus / back to the composer |
+| **Ctrl+P** | every action by name |
+| **Ctrl+Q** | quit, closing every socket |
+
+## Reading the log
+- **accept / connect**: a TCP handshake finished. **send** is what the kernel took from us,
+  **recv** what arrived: TCP is a byte stream, so one message may arrive in several
+  pieces, or several messages in one.
+- **eof**: the peer sent FIN (it is done sending). We can still send until we close too.
+- **shutdown**: we sent FIN (half-close). **close** says who closed, and whether it
+  was an orderly FIN or an abortive RST (reset).
+- **error**: what went wrong, and what to check. *Connection refused* means nothing is
+  listening on that port; *address in use* means another socket already has it.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 100; height: 90%; border: round $accent; background: $panel;
+    }
+    """
+    BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP)

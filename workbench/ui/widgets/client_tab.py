@@ -1,0 +1,141 @@
+"""One client session tab: where to connect, its state, and its own transcript."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Log, Static
+
+from workbench.events import Event, Received, Sent
+from workbench.preview import escape_bytes
+from workbench.ui.model import ConnectionView, human_bytes
+
+TRANSCRIPT_LINES = 5000
+LINE_PREVIEW_BYTES = 512
+LINES_PER_CHUNK = 40
+
+
+def transcript_lines(event: Event) -> list[str]:
+    """A chunk split at newlines, each piece escaped; huge chunks are summarised."""
+    if not isinstance(event, Sent | Received):
+        return []
+    arrow = "→ " if isinstance(event, Sent) else "← "
+    pieces = event.data.splitlines(keepends=True)
+    lines = [arrow + escape_bytes(piece, LINE_PREVIEW_BYTES) for piece in pieces[:LINES_PER_CHUNK]]
+    if len(pieces) > LINES_PER_CHUNK:
+        rest = sum(len(p) for p in pieces[LINES_PER_CHUNK:])
+        lines.append(f"  … (+{rest} bytes in {len(pieces) - LINES_PER_CHUNK} more lines)")
+    return lines
+
+
+class ClientSession(Vertical):
+    """Renders one client connection from the model; posts intents upward."""
+
+    DEFAULT_CSS = """
+    ClientSession { padding: 0 1; }
+    ClientSession .row { height: 1; }
+    ClientSession .client-host { width: 1fr; }
+    ClientSession .client-port { width: 8; margin: 0 1; }
+    ClientSession Button { margin-right: 1; min-width: 8; }
+    ClientSession .client-status { height: auto; max-height: 3; color: $text-muted; }
+    ClientSession .client-status.-open { color: $text-success; }
+    ClientSession .client-status.-error { color: $text-error; }
+    ClientSession Log { height: 1fr; background: $surface; }
+    """
+
+    class ConnectRequested(Message):
+        def __init__(self, session: ClientSession, host: str, port: str) -> None:
+            super().__init__()
+            self.session = session
+            self.host = host
+            self.port = port
+
+    class ActionRequested(Message):
+        """Disconnect, half-close or reset the session's connection."""
+
+        def __init__(self, session: ClientSession, action: str) -> None:
+            super().__init__()
+            self.session = session
+            self.action = action
+
+    def __init__(self, host: str = "127.0.0.1", port: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._host, self._port = host, port
+        self.conn_id: int | None = None
+        self.view: ConnectionView | None = None
+
+    @property
+    def title(self) -> str:
+        """The tab's name: its target, as people think of it."""
+        if self.view and self.view.remote:
+            return str(self.view.remote)
+        return f"{self._host}:{self._port}" if self._port else "new client"
+
+    @property
+    def connected(self) -> bool:
+        return self.view is not None and (self.view.alive or self.view.state == "connecting")
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Input(self._host, placeholder="host", classes="client-host", compact=True)
+            yield Input(self._port, placeholder="port", classes="client-port", compact=True)
+            yield Button("Connect", classes="connect", compact=True, variant="primary")
+        with Horizontal(classes="row"):
+            yield Button("Half-close", classes="half-close", compact=True)
+            yield Button("Reset", classes="reset", compact=True, variant="error")
+        idle = Text("not connected — Connect (F8) to open a session")
+        yield Static(idle, classes="client-status")
+        yield Log(max_lines=TRANSCRIPT_LINES, classes="transcript")
+
+    def target(self) -> tuple[str, str]:
+        host = self.query_one(".client-host", Input).value
+        port = self.query_one(".client-port", Input).value
+        self._host, self._port = host, port
+        return host, port
+
+    def request_connect_toggle(self) -> None:
+        if self.connected:
+            self.post_message(self.ActionRequested(self, "close"))
+        else:
+            self.post_message(self.ConnectRequested(self, *self.target()))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.has_class("connect"):
+            self.request_connect_toggle()
+        elif event.button.has_class("half-close"):
+            self.post_message(self.ActionRequested(self, "half-close"))
+        elif event.button.has_class("reset"):
+            self.post_message(self.ActionRequested(self, "reset"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not self.connected:
+            self.request_connect_toggle()
+
+    def show(self, view: ConnectionView) -> None:
+        """Refresh state, counters, button label, and the error with its hint if any."""
+        self.view = view
+        status = self.query_one(".client-status", Static)
+        status.set_classes("client-status")
+        self.query_one(".connect", Button).label = "Disconnect" if self.connected else "Connect"
+        counters = f"in {human_bytes(view.bytes_in)} · out {human_bytes(view.bytes_out)}"
+        line = f"{view.state} · #{view.id} {view.local or '?'} → {view.remote} · {counters}"
+        if view.error is not None:
+            status.add_class("-error")
+            line = f"{view.state}: {view.error.message}\n{view.error.hint}"
+        elif view.alive:
+            status.add_class("-open")
+        status.update(Text(line))
+
+    def add_traffic(self, events: Iterable[Event]) -> None:
+        lines = [line for event in events for line in transcript_lines(event)]
+        if lines:
+            self.query_one(".transcript", Log).write_lines(lines)
+
+    def transcript(self) -> list[str]:
+        return list(self.query_one(".transcript", Log).lines)

@@ -1,0 +1,187 @@
+"""The server pane: where to listen, whether we are, and a live table of accepted peers."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Static
+
+from workbench.ui.model import ConnectionView, ListenerView, human_bytes, human_duration
+
+PEER_COLUMNS = ("id", "remote", "for", "in", "out", "state")
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+
+
+class ServerPane(Vertical):
+    """Renders the listener and its peers from the session model; posts intents upward."""
+
+    DEFAULT_CSS = """
+    ServerPane { border: round $primary 60%; border-title-color: $text-primary; padding: 0 1; }
+    ServerPane:focus-within { border: round $primary; }
+    ServerPane .row { height: 1; }
+    ServerPane #server-host { width: 1fr; }
+    ServerPane #server-port { width: 8; margin-left: 1; }
+    ServerPane Button { margin-right: 1; min-width: 8; }
+    ServerPane #server-status { height: auto; max-height: 3; color: $text-muted; }
+    ServerPane #server-status.-listening { color: $text-success; }
+    ServerPane #server-status.-error { color: $text-error; }
+    ServerPane #server-status.-warning { color: $text-warning; }
+    ServerPane #peers { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("c", "close_peer", "Close peer"),
+        Binding("r", "reset_peer", "Reset peer (RST)"),
+        Binding("a", "all_peers", "Send to all peers"),
+    ]
+
+    class ListenRequested(Message):
+        def __init__(self, host: str, port: str) -> None:
+            super().__init__()
+            self.host = host
+            self.port = port
+
+    class StopRequested(Message):
+        """Stop listening (peers stay connected)."""
+
+    class EchoToggled(Message):
+        def __init__(self, on: bool) -> None:
+            super().__init__()
+            self.on = on
+
+    class PeerChosen(Message):
+        """The user selected a peer: the composer should target it (None: all peers)."""
+
+        def __init__(self, conn: int | None) -> None:
+            super().__init__()
+            self.conn = conn
+
+    class PeerAction(Message):
+        def __init__(self, conn: int, reset: bool) -> None:
+            super().__init__()
+            self.conn = conn
+            self.reset = reset
+
+    def __init__(self, host: str = "127.0.0.1", port: str = "0", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._host, self._port = host, port
+        self.echo = False
+        self.listening = False
+        self.border_title = "Server"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Input(self._host, placeholder="host", id="server-host", compact=True)
+            yield Input(self._port, placeholder="port", id="server-port", compact=True)
+        with Horizontal(classes="row"):
+            yield Button("Listen", id="listen", compact=True, variant="primary")
+            yield Button("Echo: off", id="echo", compact=True)
+        yield Static(id="server-status")
+        table: DataTable[str | Text] = DataTable(id="peers", cursor_type="row", zebra_stripes=True)
+        yield table
+
+    def on_mount(self) -> None:
+        table = self.query_one("#peers", DataTable)
+        for column in PEER_COLUMNS:
+            table.add_column(column, key=column)
+        self.show_listener(None)
+
+    @property
+    def selected_peer(self) -> int | None:
+        table = self.query_one("#peers", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "listen":
+            self.request_listen_toggle()
+        elif event.button.id == "echo":
+            self.echo = not self.echo
+            event.button.label = f"Echo: {'on' if self.echo else 'off'}"
+            self.post_message(self.EchoToggled(self.echo))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not self.listening:
+            self.request_listen_toggle()
+
+    def request_listen_toggle(self) -> None:
+        if self.listening:
+            self.post_message(self.StopRequested())
+            return
+        host = self.query_one("#server-host", Input).value
+        port = self.query_one("#server-port", Input).value
+        self.post_message(self.ListenRequested(host, port))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key.value is not None and self.query_one("#peers").has_focus:
+            self.post_message(self.PeerChosen(int(event.row_key.value)))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.PeerChosen(int(event.row_key.value)))
+
+    def action_close_peer(self) -> None:
+        if (peer := self.selected_peer) is not None:
+            self.post_message(self.PeerAction(peer, reset=False))
+
+    def action_reset_peer(self) -> None:
+        if (peer := self.selected_peer) is not None:
+            self.post_message(self.PeerAction(peer, reset=True))
+
+    def action_all_peers(self) -> None:
+        self.post_message(self.PeerChosen(None))
+
+    def show_listener(self, view: ListenerView | None, live_peers: int = 0) -> None:
+        """Status line and Listen/Stop button; errors keep their hint visible here."""
+        status = self.query_one("#server-status", Static)
+        self.listening = bool(view and view.listening)
+        self.query_one("#listen", Button).label = "Stop" if self.listening else "Listen"
+        status.set_classes("")
+        if view is None:
+            status.update(Text("not listening — Listen (F5) to start a server"))
+        elif view.listening and view.local is not None:
+            text = f"listening on {view.local} · {live_peers} peer{'s' * (live_peers != 1)}"
+            if view.local.host in WILDCARD_HOSTS:
+                text += "\n⚠ open to every network interface: other machines can connect"
+                status.add_class("-warning")
+            else:
+                status.add_class("-listening")
+            status.update(Text(text))
+        elif view.error is not None:
+            status.add_class("-error")
+            status.update(Text(f"{view.error.message}\n{view.error.hint}"))
+        else:
+            status.update(Text("stopped listening — peers stay until closed"))
+
+    def show_peers(self, peers: list[ConnectionView], now: float) -> None:
+        """Add or refresh the given peers' rows (only those that changed, or all for ticks)."""
+        table = self.query_one("#peers", DataTable)
+        for peer in peers:
+            cells = self._cells(peer, now)
+            key = str(peer.id)
+            if key in table.rows:
+                for column, value in zip(PEER_COLUMNS, cells, strict=True):
+                    table.update_cell(key, column, value)
+            else:
+                table.add_row(*cells, key=key)
+
+    @staticmethod
+    def _cells(peer: ConnectionView, now: float) -> tuple[str | Text, ...]:
+        state = Text(peer.state, style="dim" if not peer.alive else "")
+        return (
+            f"#{peer.id}",
+            Text(str(peer.remote)),
+            human_duration(peer.duration(now)),
+            human_bytes(peer.bytes_in),
+            human_bytes(peer.bytes_out),
+            state,
+        )
