@@ -1,0 +1,342 @@
+"""The subcommands that work with recordings, without the UI: ``replay``, ``mock`` and ``show``.
+
+Each is ``main_X(argv) -> exit status``. They run in scripts and CI jobs, where the exit status
+and one readable sentence are all anyone sees: 0 when all is well, 1 when a replay found
+differences, 2 for anything the user has to fix (a bad file or option, a refused target), and
+every error is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
+from typing import NoReturn, TypeVar
+
+import trio
+
+from workbench.core import BadArgument, NetworkError, parse_endpoint
+from workbench.events import Address
+from workbench.recording.format import RecordingError
+from workbench.recording.mock import MockSummary, ServedClient, serve_mock
+from workbench.recording.reader import Recording, read_recording
+from workbench.recording.replay import (
+    ConnectionResult,
+    ReplayReport,
+    Verdict,
+    client_scripts,
+    replay,
+    server_scripts,
+)
+from workbench.recording.transcript import transcript_lines
+
+EXIT_OK, EXIT_DIFFERS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+SPEED_RANGE = (0.25, 100.0)
+
+T = TypeVar("T")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line, like every other error here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: {message} (see --help)\n")
+
+
+# -- replay ---------------------------------------------------------------------------------
+
+
+def main_replay(argv: list[str]) -> int:
+    parser = _Parser(
+        prog="workbench replay",
+        description="Re-send the client side of a recording to a live server and compare what "
+        "comes back with what was recorded. Exit status: 0 all match, 1 differences, 2 error.",
+    )
+    parser.add_argument("file", metavar="FILE", help="a recording (.jsonl)")
+    parser.add_argument("--target", metavar="HOST:PORT", required=True, type=_connect_endpoint)
+    parser.add_argument(
+        "--speed",
+        metavar="X",
+        type=_speed,
+        default=1.0,
+        help="scale the recorded pauses: 0.25–100, or max for no pauses (default 1)",
+    )
+    parser.add_argument(
+        "--ignore",
+        metavar="REGEX",
+        type=_pattern,
+        action="append",
+        default=[],
+        help="mask what matches on both sides before comparing, e.g. 'Date: [^\\r\\n]*' "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--timeout",
+        metavar="S",
+        type=_seconds,
+        default=10.0,
+        help="give up on a connection after S seconds (default 10)",
+    )
+    args = _parse(parser, argv)
+    if isinstance(args, int):
+        return args
+    recording = _load(parser.prog, args.file)
+    if recording is None:
+        return EXIT_ERROR
+    try:
+        ignore = _combined(args.ignore)
+    except re.error as exc:
+        return _error(parser.prog, f"the --ignore expressions do not combine ({exc})")
+    if not client_scripts(recording.events):
+        return _error(parser.prog, f"{args.file}: the recording holds no conversation to replay")
+    speed = "max" if args.speed is None else f"{args.speed:g}x"
+    print(f"replaying {args.file} against {args.target} (speed {speed})", flush=True)
+    run = partial(
+        replay,
+        recording,
+        args.target,
+        speed=args.speed,
+        ignore=ignore,
+        connect_timeout=args.timeout,
+        conversation_timeout=args.timeout,
+    )
+    report = _run_interruptibly(run)
+    return EXIT_INTERRUPTED if report is None else _print_report(report)
+
+
+def _print_report(report: ReplayReport) -> int:
+    for result in report.results:
+        print(_verdict_line(result))
+        if result.diff:
+            print(result.diff)
+        if result.message and result.verdict is not Verdict.ERROR:
+            print(f"  note: {_explained(result.message, result.hint)}")
+    errors = {_explained(r.message, r.hint) for r in report.results if r.verdict is Verdict.ERROR}
+    for error in sorted(errors):
+        print(f"workbench replay: {error}", file=sys.stderr)
+    counts = ", ".join(f"{report.count(verdict)} {verdict.value}" for verdict in Verdict)
+    print(f"{_count(len(report.results), 'connection')}: {counts}")
+    if errors:
+        return EXIT_ERROR
+    return EXIT_DIFFERS if report.count(Verdict.DIFFERS) else EXIT_OK
+
+
+def _verdict_line(result: ConnectionResult) -> str:
+    script = result.script
+    if result.verdict is Verdict.ERROR:
+        return f"{script}: error: {result.message}"
+    sizes = f"sent {len(script.sent)} B, expected {len(script.expected)} B"
+    return f"{script}: {result.verdict.value} ({sizes}, received {len(result.received)} B)"
+
+
+# -- mock -----------------------------------------------------------------------------------
+
+
+def main_mock(argv: list[str]) -> int:
+    parser = _Parser(
+        prog="workbench mock",
+        description="Serve the server side of a recording to any number of clients, answering "
+        "each the way the recorded server did. Stop with Ctrl-C for a summary.",
+    )
+    parser.add_argument("file", metavar="FILE", help="a recording (.jsonl)")
+    parser.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        required=True,
+        type=_listen_endpoint,
+        help="where to listen (port 0 picks a free one)",
+    )
+    args = _parse(parser, argv)
+    if isinstance(args, int):
+        return args
+    recording = _load(parser.prog, args.file)
+    if recording is None:
+        return EXIT_ERROR
+    if not server_scripts(recording.events):
+        return _error(parser.prog, f"{args.file}: the recording holds no conversation to serve")
+    summary = MockSummary()
+    failure = _run_interruptibly(partial(_mock, recording, args.file, args.listen, summary))
+    if isinstance(failure, NetworkError):
+        why = failure.explanation
+        return _error(parser.prog, _explained(why.message, why.hint))
+    print(
+        f"mock server stopped: {_count(summary.clients, 'client')}, {summary.bytes_in} B in, "
+        f"{summary.bytes_out} B out, {_count(len(summary.mismatches), 'mismatch')}"
+    )
+    for mismatch in summary.mismatches:
+        print(f"  {mismatch}")
+    return EXIT_OK
+
+
+async def _mock(
+    recording: Recording, name: str, listen: Address, summary: MockSummary
+) -> NetworkError | None:
+    """Serve until interrupted; a failure to listen is returned, to be reported in one line."""
+    serve = partial(serve_mock, recording, listen, summary=summary, on_event=_print_served)
+    async with trio.open_nursery() as nursery:
+        try:
+            port = await nursery.start(serve)
+        except NetworkError as exc:
+            return exc
+        print(f"mock server for {name} listening on {Address(listen.host, port)}", flush=True)
+    return None
+
+
+def _print_served(client: ServedClient) -> None:
+    outcome = _count(len(client.mismatches), "mismatch") if client.mismatches else "as recorded"
+    print(
+        f"served {client.remote} with conversation #{client.script.conn}: "
+        f"{client.bytes_in} B in, {client.bytes_out} B out, {outcome}",
+        flush=True,
+    )
+    for mismatch in client.mismatches:
+        print(f"  {mismatch}", flush=True)
+
+
+# -- show -----------------------------------------------------------------------------------
+
+
+def main_show(argv: list[str]) -> int:
+    parser = _Parser(
+        prog="workbench show",
+        description="Print a recording as a log, one line per event.",
+    )
+    parser.add_argument("file", metavar="FILE", help="a recording (.jsonl)")
+    parser.add_argument("--hex", action="store_true", help="show payloads as hex dumps")
+    args = _parse(parser, argv)
+    if isinstance(args, int):
+        return args
+    recording = _load(parser.prog, args.file)
+    if recording is None:
+        return EXIT_ERROR
+    _print_lines(transcript_lines(recording, hex=args.hex))
+    if recording.warning:
+        print(f"{parser.prog}: warning: {args.file}: {recording.warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _print_lines(lines: Iterable[str]) -> None:
+    """Print until done or until the reader (``| head``) goes away, which is not an error."""
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit; point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+# -- shared ---------------------------------------------------------------------------------
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
+    """Parsed arguments, or the exit status argparse chose (``--help``, a usage error)."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+
+
+def _load(prog: str, path: str) -> Recording | None:
+    try:
+        return read_recording(path)
+    except RecordingError as exc:
+        _error(prog, str(exc))
+        return None
+
+
+def _error(prog: str, message: str) -> int:
+    print(f"{prog}: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _count(number: int, noun: str) -> str:
+    plural = "es" if noun.endswith("ch") else "s"
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}{plural}"
+
+
+def _explained(message: str, hint: str) -> str:
+    return f"{message}; hint: {hint}" if hint else message
+
+
+def _run_interruptibly(run: Callable[[], Awaitable[T]]) -> T | None:
+    """``trio.run``, with Ctrl-C ending it quietly (trio may wrap the KeyboardInterrupt)."""
+    result: T | None = None
+    try:
+        result = trio.run(run)
+    except* KeyboardInterrupt:
+        pass
+    return result
+
+
+def _connect_endpoint(text: str) -> Address:
+    try:
+        return parse_endpoint(text, allow_zero=False)
+    except BadArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _listen_endpoint(text: str) -> Address:
+    try:
+        return parse_endpoint(text, allow_zero=True)
+    except BadArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _speed(text: str) -> float | None:
+    if text.strip().lower() == "max":
+        return None
+    low, high = SPEED_RANGE
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (or max)") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"speed {text} is out of range ({low:g}–{high:g}, or max)")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} seconds is not a usable timeout")
+    return value
+
+
+def _pattern(text: str) -> re.Pattern[bytes]:
+    try:
+        return re.compile(text.encode("utf-8", "surrogateescape"))
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular expression ({exc})") from None
+
+
+def _combined(patterns: list[re.Pattern[bytes]]) -> re.Pattern[bytes] | None:
+    """One pattern masking what any of them matches (inline flags must be scoped: ``(?i:…)``)."""
+    if len(patterns) < 2:
+        return patterns[0] if patterns else None
+    return re.compile(b"|".join(b"(?:" + pattern.pattern + b")" for pattern in patterns))
+
+
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "replay": main_replay,
+    "mock": main_mock,
+    "show": main_show,
+}
+
+
+def main(argv: list[str]) -> int:
+    """``python -m workbench.subcommands NAME ...``, for running a subcommand on its own."""
+    if not argv or argv[0] not in SUBCOMMANDS:
+        names = "|".join(SUBCOMMANDS)
+        return _error("workbench", f"usage: python -m workbench.subcommands {{{names}}} ...")
+    return SUBCOMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
