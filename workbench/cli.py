@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from workbench import __version__
 from workbench.core.errors import BadArgument, parse_endpoint
 from workbench.events import Address
+from workbench.recording.format import RecordingError
+from workbench.recording.reader import read_recording
+from workbench.subcommands import SUBCOMMANDS
 
 DESCRIPTION = """\
 A terminal socket workbench for building, debugging and teaching TCP: a listening server
@@ -21,6 +25,11 @@ pane, client session tabs, a message composer and a live event log of every conn
 send, recv and close."""
 
 EXAMPLES = """\
+subcommands (no UI; `workbench NAME --help` for details):
+  replay FILE --target HOST:PORT            re-send a recording to a live server, diff the answers
+  mock FILE --listen HOST:PORT              serve a recording's server side to any client
+  show FILE [--hex]                         print a recording as a transcript
+
 examples:
   workbench                                 open the workbench
   workbench --listen 127.0.0.1:5000         start with a server listening on port 5000
@@ -72,14 +81,49 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="open a client tab connected to HOST:PORT (repeatable)",
     )
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        nargs="?",
+        const=True,
+        default=False,
+        type=Path,
+        help="record everything from launch (to FILE, or a new dated file in --recordings-dir)",
+    )
+    parser.add_argument(
+        "--open", metavar="FILE", type=Path, help="watch a recording in the event log"
+    )
+    parser.add_argument(
+        "--recordings-dir",
+        metavar="DIR",
+        type=Path,
+        default=Path("recordings"),
+        help="where new recordings go (default: ./recordings)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[arguments[0]](arguments[1:])
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    watch = None
+    if args.open is not None:
+        try:
+            watch = read_recording(args.open)
+        except RecordingError as exc:
+            parser.error(str(exc))
     from workbench.ui.app import WorkbenchApp
 
-    app = WorkbenchApp(listen=args.listen, connect=list(args.connect))
+    app = WorkbenchApp(
+        listen=args.listen,
+        connect=list(args.connect),
+        record=args.record,
+        watch=watch,
+        recordings_dir=args.recordings_dir,
+    )
     app.run()
     return app.return_code or 0
 

@@ -110,10 +110,15 @@ class Connected(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sent(Event):
-    """These exact bytes were handed to the kernel for this connection."""
+    """These exact bytes were handed to the kernel for this connection.
+
+    ``pending`` is what was still queued behind them: when it stays high, the peer is not
+    reading and TCP's flow control is holding our sends back.
+    """
 
     kind: ClassVar[str] = "send"
     data: bytes
+    pending: int = 0
 
     @property
     def size(self) -> int:

@@ -351,3 +351,28 @@ async def test_event_carries_time_and_addresses(engine_and_events: Setup) -> Non
     assert connected.wall > 1_600_000_000 and connected.mono > 0
     later = [e for e in events.events if e.seq > connected.seq]
     assert all(e.mono >= connected.mono for e in later)
+
+
+async def test_peer_that_never_reads_backs_our_sends_off(engine_and_events: Setup) -> None:
+    """Sends wait on TCP flow control: the queue shows as ``pending``, and close still works."""
+    engine, events = engine_and_events
+    with socket.socket() as sleeper:
+        sleeper.bind(("127.0.0.1", 0))
+        sleeper.listen(1)
+        sleeper.setblocking(False)
+        client = await engine.connect("127.0.0.1", sleeper.getsockname()[1])
+        blob = b"x" * (64 * 1024 * 1024)
+        engine.send(client.id, blob)
+        stalled = await events.wait_for(
+            lambda e: isinstance(e, Sent) and e.conn == client.id and e.pending > 0
+        )
+        assert isinstance(stalled, Sent)
+        sends = [e for e in events.of(client.id, "send") if e.seq <= stalled.seq]
+        written = len(payload(sends, Sent))
+        assert written + stalled.pending == len(blob), "every byte is either sent or pending"
+        await trio.testing.wait_all_tasks_blocked()
+        assert 0 < client.pending_bytes < len(blob), "the kernel cannot take 64 MiB unread"
+        engine.close(client.id)
+        closed = await events.wait_for(lambda e: isinstance(e, Closed) and e.conn == client.id)
+        assert isinstance(closed, Closed) and closed.by is Closer.LOCAL
+        assert client.pending_bytes == 0

@@ -144,7 +144,7 @@ def test_header_line_says_what_it_is() -> None:
     obj = json.loads(line)
     assert obj == {
         "format": "workbench-recording",
-        "version": "1.0",
+        "version": "1.1",
         "tool_version": __version__,
         "started": "2023-11-14T22:13:20.000+00:00",
         "started_wall": 1_700_000_000.0,
@@ -245,3 +245,24 @@ def test_errors_name_the_file_once_a_reader_knows_it() -> None:
     error = RecordingError("not JSON (x)", line_no=7).in_file("recordings/x.jsonl")
     assert str(error) == "recordings/x.jsonl line 7: not JSON (x)"
     assert error.line_no == 7
+
+
+def test_version_1_0_send_lines_without_pending_still_read() -> None:
+    """1.1 added Sent.pending; files written by 1.0 lack it and read with pending 0."""
+    header = decode_header(
+        {
+            "format": "workbench-recording",
+            "version": "1.0",
+            "tool_version": "0.1.0",
+            "started": "2023-11-14T22:13:20.000+00:00",
+            "started_wall": 1_700_000_000.0,
+            "started_mono": START,
+            "host": "h",
+        }
+    )
+    line = {
+        "t": 0.5, "kind": "send", "seq": 1, "conn": 2, "side": "client",
+        "local": "127.0.0.1:1", "remote": "127.0.0.1:2", "wall": 1.0, "data_b64": "aGk=",
+    }  # fmt: skip
+    event = decode_event(line, 2, header)
+    assert isinstance(event, Sent) and event.data == b"hi" and event.pending == 0

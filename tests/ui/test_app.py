@@ -199,3 +199,31 @@ async def test_command_line_listen_and_connect() -> None:
     finally:
         probe.close()
         await probe.wait_closed()
+
+
+async def test_help_screen_and_command_palette() -> None:
+    from textual.command import CommandList, CommandPalette
+
+    from workbench.ui.screens.help import HelpScreen
+
+    app = WorkbenchApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for expected in ("New tab", "Listen/Stop", "Record", "Watch recording", "Half-close"):
+            assert expected in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"New tab")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, CommandPalette)
+                and app.screen.query_one(CommandList).option_count > 0
+            ),
+            "the palette to list a match",
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.sessions()) == 1, "a tab opened from the palette")

@@ -181,7 +181,7 @@ class Connection:
             self._outbox[0] = data[written:]
         self._outbox_bytes -= written
         self.bytes_out += written
-        await self._emit(Sent, data=chunk[:written])
+        await self._emit(Sent, data=chunk[:written], pending=self._outbox_bytes)
         return True
 
     async def _send_eof(self) -> None:

@@ -34,7 +34,7 @@ import re
 import reprlib
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from os import PathLike
@@ -44,7 +44,8 @@ from workbench import __version__
 from workbench.events import EVENT_TYPES, Address, Closer, Event, Side
 
 FORMAT_NAME = "workbench-recording"
-FORMAT_VERSION = (1, 0)
+FORMAT_VERSION = (1, 1)
+"""1.1 added ``pending`` to send events; it is optional, so 1.0 files read as they are."""
 
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 """Old major -> function upgrading one event dict to the next major; the reader chains them.
@@ -168,7 +169,9 @@ def decode_event(obj: dict[str, Any], line_no: int, header: Header) -> Event:
         raise RecordingError(f"unknown event kind {reprlib.repr(kind)}", line_no=line_no)
     cls, specs = _SCHEMAS[kind]
     values: dict[str, Any] = {
-        spec.name: _take(obj, spec.key, spec.decode, line_no) for spec in specs
+        spec.name: _take(obj, spec.key, spec.decode, line_no)
+        for spec in specs
+        if not (spec.optional and spec.key not in obj)
     }
     mono = header.started_mono + _take(obj, "t", _number, line_no)
     return cls(mono=mono, **values)
@@ -213,6 +216,7 @@ class _Field:
     name: str
     key: str
     decode: Callable[[object], object]
+    optional: bool  # added in a minor version with a default: older files lack it
 
 
 def _dump(obj: dict[str, object]) -> str:
@@ -378,7 +382,8 @@ def _fields_of(cls: type[Event]) -> tuple[_Field, ...]:
                 "extend workbench/recording/format.py and bump FORMAT_VERSION"
             )
         key = f"{field.name}_b64" if hint is bytes else field.name
-        specs.append(_Field(field.name, key, _DECODERS[hint]))
+        optional = field.default is not MISSING
+        specs.append(_Field(field.name, key, _DECODERS[hint], optional))
     leading = {name: index for index, name in enumerate(_LEADING_FIELDS)}
     specs.sort(key=lambda spec: leading.get(spec.name, len(leading)))
     return tuple(specs)

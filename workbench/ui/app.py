@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
@@ -22,16 +23,29 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from workbench.core import Engine
 from workbench.core.errors import BadArgument, validate_host, validate_port
 from workbench.events import Address, Error, Event
+from workbench.recording.reader import Recording
+from workbench.recording.recorder import Recorder, RecordingStatus
+from workbench.recording.replay import replay
+from workbench.recording.writer import (
+    RecordingWriteError,
+    RecordingWriter,
+    default_recording_path,
+)
 from workbench.ui.bridge import EngineBridge, EngineEvents, EngineStopped, IntentRejected
-from workbench.ui.model import SessionModel
+from workbench.ui.model import SessionModel, human_bytes
+from workbench.ui.recording_messages import RecordingFailed, RecordingProgress
 from workbench.ui.screens.filter import FilterScreen, LogFilter
 from workbench.ui.screens.help import HelpScreen
+from workbench.ui.screens.open_recording import OpenRecordingScreen
 from workbench.ui.screens.payload import PayloadScreen
+from workbench.ui.screens.replay import ReplayScreen
+from workbench.ui.screens.watch import WatchScreen
 from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.server_pane import ServerPane
 
+DEFAULT_RECORDINGS_DIR = Path("recordings")
 NO_CLIENTS = "No client sessions yet.\nF6 opens a tab: type host and port, F8 connects."
 
 
@@ -62,6 +76,9 @@ class WorkbenchApp(App[None]):
         Binding("f8", "toggle_connect", "Connect"),
         Binding("f9", "half_close", "Half-close"),
         Binding("f10", "reset_client", "Reset"),
+        Binding("ctrl+r", "toggle_recording", "Record"),
+        Binding("ctrl+o", "open_recording", "Watch recording"),
+        Binding("ctrl+t", "replay_recording", "Replay to server"),
         Binding("ctrl+l", "focus_log", "Event log", show=False),
         Binding("escape", "focus_composer", "Composer", show=False),
     ]
@@ -72,9 +89,16 @@ class WorkbenchApp(App[None]):
         listen: Address | None = None,
         connect: Iterable[Address] = (),
         clock: Callable[[], float] = time.monotonic,
+        record: Path | bool = False,
+        watch: Recording | None = None,
+        recordings_dir: Path = DEFAULT_RECORDINGS_DIR,
     ) -> None:
         super().__init__()
         self._clock = clock
+        self.recordings_dir = recordings_dir
+        self._startup_record = record
+        self._startup_watch = watch
+        self._recorder: Recorder | None = None
         self.model = SessionModel()
         self.bridge = EngineBridge(self)
         self.listener_id: int | None = None
@@ -98,6 +122,11 @@ class WorkbenchApp(App[None]):
         self.set_interval(1.0, self._tick)
         self.query_one("#clients-box").border_title = "Clients"
         self._show_tab_hint()
+        if self._startup_record:
+            record = self._startup_record
+            self._start_recording(record if isinstance(record, Path) else None)
+        if self._startup_watch is not None:
+            self.push_screen(WatchScreen(self._startup_watch))
         if self._startup_listen is not None:
             self._listen(self._startup_listen.host, str(self._startup_listen.port))
         for address in self._startup_connect:
@@ -270,7 +299,84 @@ class WorkbenchApp(App[None]):
         who = "client" if target.kind == "client" else "peer"
         live = view.alive and not view.we_done
         suffix = "" if live else f" — {view.state}"
+        if view.backlog_note:
+            suffix = f" — {view.backlog_note}"
         return f"→ {who} #{view.id} {view.remote}{suffix}", live
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def action_toggle_recording(self) -> None:
+        if self._recorder is None:
+            self._start_recording(None)
+        else:
+            self.bridge.call(self._recorder.stop)
+            self._recorder = None
+            self._show_recording(None)
+
+    def _start_recording(self, path: Path | None) -> None:
+        try:
+            writer = RecordingWriter.open(path or default_recording_path(self.recordings_dir))
+        except RecordingWriteError as exc:
+            self.notify(str(exc), title="cannot record", severity="error")
+            return
+        recorder = Recorder(
+            writer,
+            on_progress=lambda status: self.post_message(RecordingProgress(recorder, status)),
+            on_failure=lambda exc: self.post_message(RecordingFailed(recorder, str(exc))),
+        )
+        self._recorder = recorder
+        self.bridge.add_consumer(recorder.run)
+        self._show_recording(recorder.status)
+
+    def on_recording_progress(self, message: RecordingProgress) -> None:
+        if message.recorder is self._recorder:
+            self._show_recording(message.status)
+        elif message.final:
+            status = message.status
+            self.notify(
+                f"{status.path} · {status.events} events · {human_bytes(status.bytes)}",
+                title="recording saved",
+            )
+
+    def on_recording_failed(self, message: RecordingFailed) -> None:
+        if message.recorder is self._recorder:
+            self._recorder = None
+            self._show_recording(None)
+        self.notify(message.reason, title="recording stopped", severity="error", timeout=30)
+
+    def _show_recording(self, status: RecordingStatus | None) -> None:
+        """The log's title doubles as the recording indicator: file name and size."""
+        log = self.query_one(EventLog)
+        if status is None:
+            log.border_title = ""
+            return
+        log.border_title = (
+            f"● REC {status.path.name} · {human_bytes(status.bytes)} · {status.events} events"
+        )
+
+    def action_open_recording(self) -> None:
+        self.push_screen(OpenRecordingScreen(self.recordings_dir), self._watch)
+
+    def _watch(self, recording: Recording | None) -> None:
+        if recording is not None:
+            self.push_screen(WatchScreen(recording))
+
+    def action_replay_recording(self) -> None:
+        self.push_screen(OpenRecordingScreen(self.recordings_dir), self._replay_screen)
+
+    def _replay_screen(self, recording: Recording | None) -> None:
+        if recording is not None:
+            self.push_screen(ReplayScreen(recording))
+
+    def on_replay_screen_run(self, request: ReplayScreen.Run) -> None:
+        self.bridge.submit(self._run_replay, request)
+
+    async def _run_replay(self, request: ReplayScreen.Run) -> None:
+        """Runs inside the trio run; the result goes back to the screen as a message."""
+        report = await replay(
+            request.screen.recording, request.target, speed=request.speed, ignore=request.ignore
+        )
+        request.screen.post_message(ReplayScreen.Finished(report))
 
     # -- actions ------------------------------------------------------------------------------
 

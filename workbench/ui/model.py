@@ -53,6 +53,7 @@ class ConnectionView:
     error: Error | None = None
     we_done: bool = False
     peer_done: bool = False
+    pending: int = 0  # queued bytes the peer has not taken yet (as of our last write)
 
     @property
     def alive(self) -> bool:
@@ -60,6 +61,13 @@ class ConnectionView:
 
     def duration(self, now: float) -> float:
         return (self.closed_at or now) - self.opened_at
+
+    @property
+    def backlog_note(self) -> str:
+        """Says so when our sends are piling up because the peer is not reading."""
+        if self.pending and self.alive:
+            return f"{human_bytes(self.pending)} waiting: the peer is not reading"
+        return ""
 
 
 @dataclass(slots=True)
@@ -134,6 +142,7 @@ class SessionModel:
             view.bytes_in += len(event.data)
         elif isinstance(event, Sent):
             view.bytes_out += len(event.data)
+            view.pending = event.pending
         elif isinstance(event, Accepted | Connected):
             view.state, view.opened_at = "open", event.mono
         elif isinstance(event, Connecting):
@@ -146,6 +155,7 @@ class SessionModel:
             view.state = "we are done sending"
         elif isinstance(event, Closed):
             view.state, view.closed_at = CLOSE_STATES[event.by], event.mono
+            view.pending = 0
         elif isinstance(event, Error):
             view.error = event
             if view.state == "connecting":

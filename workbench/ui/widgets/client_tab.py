@@ -128,6 +128,9 @@ class ClientSession(Vertical):
         if view.error is not None:
             status.add_class("-error")
             line = f"{view.state}: {view.error.message}\n{view.error.hint}"
+        elif view.backlog_note:
+            status.add_class("-error")
+            line += f"\n{view.backlog_note}"
         elif view.alive:
             status.add_class("-open")
         status.update(Text(line))

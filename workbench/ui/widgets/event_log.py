@@ -147,6 +147,18 @@ class EventLog(ScrollView, can_focus=True):
             start = max(0, rows_before - 1)
             self.refresh_lines(start, self.store.visible_count - start)
 
+    def clear(self) -> None:
+        """Start over empty (a watched recording rewound), keeping the cap and the filter."""
+        old = self.store
+        self.store = EventStore(old.cap)
+        self.store.set_filter(old.conns, old.kinds)
+        self.store.set_search(old.search or "")
+        self._cursor = None
+        self.following = True
+        self._lines.clear()
+        self._resync()
+        self.refresh()
+
     def set_filter(self, conns: set[int] | None, kinds: set[str] | None) -> None:
         """Show only these connection ids and kinds; None means no restriction."""
         self.store.set_filter(conns, kinds)

@@ -176,7 +176,10 @@ class ServerPane(Vertical):
 
     @staticmethod
     def _cells(peer: ConnectionView, now: float) -> tuple[str | Text, ...]:
-        state = Text(peer.state, style="dim" if not peer.alive else "")
+        if peer.backlog_note:
+            state = Text(f"not reading ({human_bytes(peer.pending)} waiting)")
+        else:
+            state = Text(peer.state, style="dim" if not peer.alive else "")
         return (
             f"#{peer.id}",
             Text(str(peer.remote)),
