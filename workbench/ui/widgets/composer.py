@@ -2,64 +2,83 @@
 
 It validates as you type so a bad escape or odd hex is flagged before Enter, and it never
 sends bytes it cannot stand behind: an invalid message or a missing target sends nothing.
+Everything shown here that the app or the user supplied (target addresses, error messages
+quoting typed characters) is drawn as plain ``Content``, never parsed as markup.
 """
 
 from __future__ import annotations
 
-from rich.text import Text
+from typing import ClassVar
+
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from workbench.codec import EncodeError, LineEnding, Mode, cycle_line_ending, cycle_mode, encode
+from workbench import codec
+from workbench.codec import EncodeError, LineEnding, Mode
 
 HISTORY_LIMIT = 500
 MODE_LABELS = {Mode.TEXT: "text", Mode.ESCAPES: "esc", Mode.HEX: "hex"}
 LINE_ENDING_LABELS = {LineEnding.NONE: "none", LineEnding.LF: "LF", LineEnding.CRLF: "CRLF"}
+NO_LINE_ENDING = "—"
+"""Shown for the line ending in hex mode, where hex names every byte and nothing is appended."""
 PLACEHOLDERS = {
     Mode.TEXT: "type text, Enter sends",
     Mode.ESCAPES: r"text with \r \n \t \0 \xNN escapes",
     Mode.HEX: "hex bytes: de ad be ef",
 }
-NO_TARGET = "nothing to send to: open a client tab (F6) or listen (F5)"
-
-
-class ClickableLabel(Static):
-    """A label that asks its composer to cycle a setting when clicked."""
-
-    class Clicked(Message):
-        def __init__(self, label: ClickableLabel) -> None:
-            super().__init__()
-            self.label = label
-
-    def on_click(self, event: events.Click) -> None:
-        event.stop()
-        self.post_message(self.Clicked(self))
+NO_TARGET = "no target: open a client tab (F6), or listen (F5) and wait for a peer"
 
 
 class Composer(Widget):
     """One line to type a message; Enter posts ``Composer.Send`` with the encoded bytes."""
 
     DEFAULT_CSS = """
-    Composer { height: auto; padding: 0 1; background: $panel; }
-    Composer > Horizontal { height: 1; }
-    Composer .composer-setting {
-        width: auto; padding: 0 1; margin-right: 1; background: $primary 30%; color: $text;
+    Composer {
+        height: auto;
+        padding: 0 1;
+        background: $panel;
+        & > Horizontal { height: 1; }
+        & .composer-setting {
+            width: auto;
+            padding: 0 1;
+            margin-right: 1;
+            background: $primary 30%;
+            color: $text;
+            &:hover { background: $primary 60%; }
+            &.-inactive { color: $text-muted; }
+        }
+        & #composer-target {
+            width: auto;
+            max-width: 45%;
+            margin-right: 1;
+            color: $text-accent;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+            &.-dead { color: $text-muted; }
+        }
+        & #composer-input { width: 1fr; }
+        & #composer-input.-invalid { color: $text-error; }
+        & #composer-error {
+            display: none;
+            height: 1;
+            color: $text-error;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+            &.-shown { display: block; }
+            &.-notice { color: $text-warning; }
+        }
     }
-    Composer #composer-target { width: auto; max-width: 45%; color: $text-accent; margin-right: 1; }
-    Composer #composer-target.-dead { color: $text-muted; }
-    Composer #composer-input { width: 1fr; }
-    Composer #composer-input.-invalid { color: $text-error; }
-    Composer #composer-error { display: none; color: $text-error; height: 1; }
-    Composer #composer-error.-shown { display: block; }
     """
 
-    BINDINGS = [
+    # Input binds neither key, so they reach us while the user types.
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),
     ]
@@ -67,10 +86,12 @@ class Composer(Widget):
     mode: reactive[Mode] = reactive(Mode.TEXT)
     line_ending: reactive[LineEnding] = reactive(LineEnding.LF)
     target_label: reactive[str] = reactive("")
+    """Where Enter sends, set by the app; addresses in it are shown literally."""
     can_send: reactive[bool] = reactive(False)
+    """False while the target is not live: Enter then explains instead of sending."""
 
     class Send(Message):
-        """The user pressed Enter on a valid message."""
+        """The user pressed Enter on a valid message and there is somewhere to send it."""
 
         def __init__(self, data: bytes, text: str, mode: Mode) -> None:
             super().__init__()
@@ -78,98 +99,133 @@ class Composer(Widget):
             self.text = text
             self.mode = mode
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.history: list[str] = []
-        self._history_index: int | None = None
-        self._draft = ""
+        """Sent messages, oldest first, without consecutive repeats (the app may persist it)."""
+        self._history_index: int | None = None  # into history while browsing with Up/Down
+        self._draft = ""  # what was typed before browsing started, restored by Down
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield ClickableLabel(id="composer-mode", classes="composer-setting")
-            yield ClickableLabel(id="composer-ending", classes="composer-setting")
+            yield Static(id="composer-mode", classes="composer-setting")
+            yield Static(id="composer-ending", classes="composer-setting")
             yield Static(id="composer-target")
-            yield Input(id="composer-input", compact=True, placeholder=PLACEHOLDERS[self.mode])
+            # validate_on=(): without validators Input would clear our -invalid on blur.
+            yield Input(
+                id="composer-input",
+                compact=True,
+                placeholder=PLACEHOLDERS[self.mode],
+                validate_on=(),
+            )
         yield Static(id="composer-error")
 
     def on_mount(self) -> None:
-        self._show_settings()
+        self._refresh()
 
     @property
     def input(self) -> Input:
         return self.query_one("#composer-input", Input)
 
+    # -- the app's controls --------------------------------------------------------------------
+
     def focus_input(self) -> None:
         self.input.focus()
 
+    def set_mode(self, mode: Mode) -> None:
+        self.mode = mode
+
     def cycle_mode(self) -> None:
-        self.mode = cycle_mode(self.mode)
+        self.mode = codec.cycle_mode(self.mode)
 
     def cycle_line_ending(self) -> None:
-        self.line_ending = cycle_line_ending(self.line_ending)
+        self.line_ending = codec.cycle_line_ending(self.line_ending)
 
+    # Reactives can be set before compose has built the children; on_mount catches up then.
     def watch_mode(self) -> None:
-        if self.is_mounted:
-            self.input.placeholder = PLACEHOLDERS[self.mode]
-            self._show_settings()
-            self._validate()
+        self._refresh()
 
     def watch_line_ending(self) -> None:
-        if self.is_mounted:
-            self._show_settings()
+        self._refresh()
 
-    def watch_target_label(self, label: str) -> None:
-        self.query_one("#composer-target", Static).update(Text(label, no_wrap=True))
+    def watch_target_label(self) -> None:
+        self._refresh()
 
-    def watch_can_send(self, can_send: bool) -> None:
-        self.query_one("#composer-target").set_class(not can_send, "-dead")
+    def watch_can_send(self) -> None:
+        self._refresh()  # a target appearing retires the "no target" notice
 
-    def _show_settings(self) -> None:
-        ending = "—" if self.mode is Mode.HEX else LINE_ENDING_LABELS[self.line_ending]
-        self.query_one("#composer-mode", Static).update(Text(MODE_LABELS[self.mode]))
-        self.query_one("#composer-ending", Static).update(Text(ending))
+    def _refresh(self) -> None:
+        if not self.is_mounted:
+            return
+        hex_mode = self.mode is Mode.HEX
+        ending = NO_LINE_ENDING if hex_mode else LINE_ENDING_LABELS[self.line_ending]
+        self.query_one("#composer-mode", Static).update(Content(MODE_LABELS[self.mode]))
+        ending_label = self.query_one("#composer-ending", Static)
+        ending_label.update(Content(ending))
+        ending_label.set_class(hex_mode, "-inactive")
+        target = self.query_one("#composer-target", Static)
+        target.update(Content(self.target_label))
+        target.tooltip = Content(self.target_label) if self.target_label else None
+        target.set_class(not self.can_send, "-dead")
+        self.input.placeholder = PLACEHOLDERS[self.mode]
+        self._validate()
 
-    def on_clickable_label_clicked(self, message: ClickableLabel.Clicked) -> None:
-        if message.label.id == "composer-mode":
+    def on_click(self, event: events.Click) -> None:
+        """Clicking a setting cycles it, as F2/F3 do, for those who reach for the mouse."""
+        clicked = event.widget.id if event.widget else None
+        if clicked == "composer-mode":
             self.cycle_mode()
-        else:
+        elif clicked == "composer-ending":
             self.cycle_line_ending()
+
+    # -- validating and sending ---------------------------------------------------------------
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._validate()
 
     def _validate(self) -> bytes | None:
-        """Encode the current text; show why not inline when it cannot be encoded."""
+        """Encode the current text, or say inline why it cannot be sent as it stands."""
         try:
-            data = encode(self.input.value, self.mode, self.line_ending)
-        except EncodeError as exc:
+            data = codec.encode(self.input.value, self.mode, self.line_ending)
+        except EncodeError as error:
             self.input.add_class("-invalid")
-            self._notice(str(exc))
+            self._show_error(error.message)
             return None
         self.input.remove_class("-invalid")
-        self._notice("")
+        self._show_error("")
         return data
 
-    def _notice(self, text: str) -> None:
-        notice = self.query_one("#composer-error", Static)
-        notice.update(Text(text))
-        notice.set_class(bool(text), "-shown")
+    def _show_error(self, text: str, *, notice: bool = False) -> None:
+        """One row below the input; the tooltip carries what an 80-column row cuts off."""
+        label = self.query_one("#composer-error", Static)
+        label.update(Content(text))
+        label.tooltip = Content(text) if text else None
+        label.set_class(bool(text), "-shown")
+        label.set_class(notice, "-notice")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        text = self.input.value
         data = self._validate()
         if data is None:
-            return
+            return  # the error stays up and the text stays put for fixing
         if not data:
-            return
+            return  # empty hex, or empty text with no line ending: nothing to send
         if not self.can_send:
-            self._notice(NO_TARGET)
+            self._show_error(NO_TARGET, notice=True)
             return
-        text = self.input.value
         self.post_message(self.Send(data, text, self.mode))
         self._remember(text)
         self.input.value = ""
+
+    # -- history ------------------------------------------------------------------------------
 
     def _remember(self, text: str) -> None:
         if text and (not self.history or self.history[-1] != text):
@@ -179,21 +235,20 @@ class Composer(Widget):
 
     def action_history(self, step: int) -> None:
         """Up walks back through sent messages; Down past the newest restores the draft."""
-        if not self.history:
-            return
         if self._history_index is None:
-            if step > 0:
+            if step > 0 or not self.history:
                 return
             self._draft = self.input.value
-            index = len(self.history) - 1
+            index = len(self.history)
         else:
-            index = self._history_index + step
+            index = self._history_index
+        index = max(index + step, 0)
         if index >= len(self.history):
             self._history_index = None
             self._set_input(self._draft)
-            return
-        self._history_index = max(index, 0)
-        self._set_input(self.history[self._history_index])
+        else:
+            self._history_index = index
+            self._set_input(self.history[index])
 
     def _set_input(self, text: str) -> None:
         self.input.value = text
