@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 import trio
@@ -43,6 +44,12 @@ class Collector:
 
     def of(self, conn: int, kind: str | None = None) -> list[Event]:
         return [e for e in self.events if e.conn == conn and (kind is None or e.kind == kind)]
+
+
+@pytest.fixture(autouse=True)
+def private_config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings and saved messages go to a temp folder, never the developer's real ones."""
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
 
 
 @pytest.fixture

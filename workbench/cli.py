@@ -15,6 +15,7 @@ from typing import NoReturn
 from workbench import __version__
 from workbench.core.errors import BadArgument, parse_endpoint
 from workbench.events import Address
+from workbench.messages import MessagesFileError, load_messages_file
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import read_recording
 from workbench.subcommands import SUBCOMMANDS
@@ -97,10 +98,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--recordings-dir",
         metavar="DIR",
         type=Path,
-        default=Path("recordings"),
-        help="where new recordings go (default: ./recordings)",
+        help="where new recordings go (default: the saved setting, ./recordings)",
+    )
+    parser.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="colour theme for this run (default: the last one picked in the palette)",
+    )
+    parser.add_argument(
+        "--messages",
+        metavar="FILE",
+        type=Path,
+        help='keep saved messages in FILE (JSON: {"messages": [...]}) instead of the config folder',
     )
     return parser
+
+
+def check_theme(parser: argparse.ArgumentParser, name: str) -> None:
+    """Fail before the UI starts, naming the themes that exist (reads theme files only)."""
+    from textual.theme import BUILTIN_THEMES
+
+    from workbench.themes import load_themes, themes_dir
+
+    themes, _ = load_themes(themes_dir())
+    names = sorted({*BUILTIN_THEMES, *(theme.name for theme in themes)})
+    if name not in names:
+        parser.error(f"unknown theme {name!r} (available: {', '.join(names)})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,6 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return SUBCOMMANDS[arguments[0]](arguments[1:])
     parser = build_parser()
     args = parser.parse_args(arguments)
+    if args.theme is not None:
+        check_theme(parser, args.theme)
+    if args.messages is not None:
+        try:
+            load_messages_file(args.messages)
+        except MessagesFileError as exc:
+            parser.error(str(exc))
     watch = None
     if args.open is not None:
         try:
@@ -123,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         record=args.record,
         watch=watch,
         recordings_dir=args.recordings_dir,
+        theme_name=args.theme,
+        messages_file=args.messages,
     )
     app.run()
     return app.return_code or 0

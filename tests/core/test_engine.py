@@ -114,7 +114,7 @@ async def test_broadcast_reaches_every_peer(engine_and_events: Setup) -> None:
 
 async def test_half_close_keeps_receiving(engine_and_events: Setup) -> None:
     engine, events = engine_and_events
-    listener = await engine.listen("127.0.0.1", 0)
+    listener = await engine.listen("127.0.0.1", 0, close_on_eof=False)
     client = await engine.connect("127.0.0.1", listener.local.port)
     peer = await events.wait_for(lambda e: isinstance(e, Accepted))
     engine.send(client.id, b"request")
@@ -308,7 +308,7 @@ async def test_echo_mode_echoes_then_closes_after_eof(engine_and_events: Setup) 
         with trio.fail_after(10):
             assert await stream.receive_some(10) == b""
     peer = await events.wait_for(lambda e: isinstance(e, Closed) and e.side is Side.PEER)
-    assert isinstance(peer, Closed) and peer.by is Closer.LOCAL
+    assert isinstance(peer, Closed) and peer.by is Closer.PEER, "the peer ended the conversation"
 
 
 async def test_ipv6_loopback(engine_and_events: Setup) -> None:

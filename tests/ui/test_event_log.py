@@ -7,6 +7,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static, TextArea
 
 from workbench.events import Address, Closed, Closer, Error, Event, Received, Sent, Side
+from workbench.themes import event_variable_defaults
 from workbench.ui.event_store import clock
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.widgets.event_log import PAUSED, EventLog
@@ -41,6 +42,9 @@ class LogApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield EventLog(cap=self.cap)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return event_variable_defaults(self.current_theme)
 
     def on_event_log_selected(self, message: EventLog.Selected) -> None:
         self.messages.append(message)

@@ -20,6 +20,7 @@ from workbench.events import (
     Sent,
     Side,
 )
+from workbench.themes import themes_dir
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.bridge import EngineEvents
 
@@ -73,8 +74,12 @@ def test_idle_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(WorkbenchApp(clock=lambda: 112.0), terminal_size=(100, 30))
 
 
-def test_screen_with_traffic(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    app = WorkbenchApp(clock=lambda: 112.0)
+SHIPPED_THEMES = sorted(path.stem for path in themes_dir().glob("*.toml"))
+
+
+@pytest.mark.parametrize("theme", SHIPPED_THEMES)
+def test_screen_with_traffic(snap_compare, theme: str) -> None:  # type: ignore[no-untyped-def]
+    app = WorkbenchApp(clock=lambda: 112.0, theme_name=theme)
 
     async def feed(pilot) -> None:  # type: ignore[no-untyped-def]
         session = await app.action_new_client("127.0.0.1", "5000")

@@ -57,11 +57,13 @@ class Connection:
         *,
         listener: int | None = None,
         echo: bool = False,
+        close_on_eof: bool = False,
     ) -> None:
         self.id = conn_id
         self.side = side
         self.listener = listener
         self.echo = echo
+        self.close_on_eof = close_on_eof
         self.local = Address.from_sockaddr(stream.socket.getsockname())
         self.remote = Address.from_sockaddr(stream.socket.getpeername())
         self.state = State.OPEN
@@ -73,6 +75,7 @@ class Connection:
         self._outbox_bytes = 0
         self._wake_writer = trio.Event()
         self._eof_requested = False
+        self._closing_after_peer = False
         self._closer: Closer | None = None
         self._scope = trio.CancelScope()
         self.finished = trio.Event()
@@ -153,8 +156,9 @@ class Connection:
             self._end(Closer.PEER)
             return
         self.state = State.PEER_DONE
-        if self.echo:
-            self.half_close()
+        if self.echo or self.close_on_eof:
+            self._closing_after_peer = True
+            self.half_close()  # what is queued (echoes included) still reaches the peer first
 
     async def _write_loop(self) -> None:
         while True:
@@ -190,7 +194,7 @@ class Connection:
         self.state = State.WE_DONE
         await self._emit(HalfClosed)
         if peer_done:
-            self._end(Closer.LOCAL)
+            self._end(Closer.PEER if self._closing_after_peer else Closer.LOCAL)
 
     async def _report(self, exc: BaseException, operation: str) -> None:
         explanation = explain(exc, operation, self.remote)

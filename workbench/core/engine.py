@@ -15,10 +15,25 @@ import trio
 
 from workbench.core.client import open_stream
 from workbench.core.connection import Connection
-from workbench.core.errors import NetworkError, explain, validate_host, validate_port
+from workbench.core.errors import (
+    Explanation,
+    NetworkError,
+    explain,
+    validate_host,
+    validate_port,
+)
 from workbench.core.hub import Hub
 from workbench.core.server import Listener, bind_listener
-from workbench.events import Accepted, Address, Connected, Connecting, Error, Side
+from workbench.events import (
+    Accepted,
+    Address,
+    Closed,
+    Closer,
+    Connected,
+    Connecting,
+    Error,
+    Side,
+)
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_BACKLOG = 128
@@ -35,6 +50,7 @@ class Engine:
         self.hub = hub or Hub()
         self.listeners: dict[int, Listener] = {}
         self.connections: dict[int, Connection] = {}
+        self._connecting: dict[int, trio.CancelScope] = {}
         self._ids = count(1)
         self._nursery: trio.Nursery | None = None
         self._nursery_cm = trio.open_nursery()
@@ -67,6 +83,8 @@ class Engine:
             listener.stop()
         for connection in list(self.connections.values()):
             connection.close()
+        for attempt in self._connecting.values():
+            attempt.cancel()
 
     def reserve_id(self) -> int:
         """An id for a listener or client not yet started, so a caller can follow its events."""
@@ -81,9 +99,15 @@ class Engine:
         *,
         backlog: int = DEFAULT_BACKLOG,
         echo: bool = False,
+        close_on_eof: bool = True,
         listener_id: int | None = None,
     ) -> Listener:
-        """Bind and start accepting; port 0 picks a free port (see ``listener.local``)."""
+        """Bind and start accepting; port 0 picks a free port (see ``listener.local``).
+
+        With ``close_on_eof`` (the default, as ncat and socat do) a peer that finished sending
+        is closed once everything queued for it is delivered; without it the peer stays
+        half-open until closed by hand, for answering a half-closed client yourself.
+        """
         target = Address(validate_host(host), validate_port(port, allow_zero=True))
         listener_id = listener_id or self.reserve_id()
         try:
@@ -91,7 +115,13 @@ class Engine:
         except OSError as exc:
             await self._fail(listener_id, Side.LISTENER, "listen", exc, target)
         listener = Listener(
-            self.hub, listener_id, socket_listener, backlog, self._accept_peer, echo=echo
+            self.hub,
+            listener_id,
+            socket_listener,
+            backlog,
+            self._accept_peer,
+            echo=echo,
+            close_on_eof=close_on_eof,
         )
         self.listeners[listener.id] = listener
         await listener.announce()
@@ -106,7 +136,13 @@ class Engine:
 
     async def _accept_peer(self, stream: trio.SocketStream, listener: Listener) -> None:
         peer = Connection(
-            self.hub, self.reserve_id(), Side.PEER, stream, listener=listener.id, echo=listener.echo
+            self.hub,
+            self.reserve_id(),
+            Side.PEER,
+            stream,
+            listener=listener.id,
+            echo=listener.echo,
+            close_on_eof=listener.close_on_eof,
         )
         self.connections[peer.id] = peer
         await self.hub.emit(
@@ -162,10 +198,7 @@ class Engine:
         await self.hub.emit(
             Connecting, conn=conn_id, side=Side.CLIENT, remote=target, timeout=connect_timeout
         )
-        try:
-            stream = await open_stream(target, connect_timeout)
-        except (OSError, trio.TooSlowError) as exc:
-            await self._fail(conn_id, Side.CLIENT, "connect", exc, target)
+        stream = await self._attempt(conn_id, target, connect_timeout)
         connection = Connection(self.hub, conn_id, Side.CLIENT, stream)
         await self.hub.emit(
             Connected,
@@ -177,6 +210,21 @@ class Engine:
         self.connections[conn_id] = connection
         self.nursery.start_soon(self._run_connection, connection)
         return connection
+
+    async def _attempt(
+        self, conn_id: int, target: Address, connect_timeout: float
+    ) -> trio.SocketStream:
+        """One connect attempt that ``close(conn_id)`` can abandon while it is still pending."""
+        attempt = self._connecting[conn_id] = trio.CancelScope()
+        try:
+            with attempt:
+                return await open_stream(target, connect_timeout)
+        except (OSError, trio.TooSlowError) as exc:
+            await self._fail(conn_id, Side.CLIENT, "connect", exc, target)
+        finally:
+            del self._connecting[conn_id]
+        await self.hub.emit(Closed, conn=conn_id, side=Side.CLIENT, remote=target, by=Closer.LOCAL)
+        raise NetworkError(Explanation(None, f"connecting to {target} was cancelled", ""))
 
     # -- any connection -----------------------------------------------------------------------
 
@@ -194,6 +242,8 @@ class Engine:
     def close(self, conn_id: int, *, reset: bool = False) -> None:
         if connection := self.connections.get(conn_id):
             connection.close(reset=reset)
+        elif attempt := self._connecting.get(conn_id):
+            attempt.cancel()
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -52,10 +52,12 @@ class Listener:
         on_accept: Callable[[trio.SocketStream, Listener], Awaitable[None]],
         *,
         echo: bool = False,
+        close_on_eof: bool = True,
     ) -> None:
         self.id = listener_id
         self.backlog = backlog
         self.echo = echo
+        self.close_on_eof = close_on_eof
         self.local = Address.from_sockaddr(socket_listener.socket.getsockname())
         self.listening = True
         self._hub = hub

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from workbench.core import Engine
 from workbench.core.errors import BadArgument, validate_host, validate_port
 from workbench.events import Address, Error, Event
+from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.reader import Recording
 from workbench.recording.recorder import Recorder, RecordingStatus
 from workbench.recording.replay import replay
@@ -31,11 +32,14 @@ from workbench.recording.writer import (
     RecordingWriter,
     default_recording_path,
 )
+from workbench.settings import SaveError, SettingsStore, config_dir
+from workbench.themes import DEFAULT_THEME, event_variable_defaults, load_themes, themes_dir
 from workbench.ui.bridge import EngineBridge, EngineEvents, EngineStopped, IntentRejected
 from workbench.ui.model import SessionModel, human_bytes
 from workbench.ui.recording_messages import RecordingFailed, RecordingProgress
 from workbench.ui.screens.filter import FilterScreen, LogFilter
 from workbench.ui.screens.help import HelpScreen
+from workbench.ui.screens.messages import MessageChoice, MessagesScreen
 from workbench.ui.screens.open_recording import OpenRecordingScreen
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.screens.replay import ReplayScreen
@@ -45,7 +49,6 @@ from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.server_pane import ServerPane
 
-DEFAULT_RECORDINGS_DIR = Path("recordings")
 NO_CLIENTS = "No client sessions yet.\nF6 opens a tab: type host and port, F8 connects."
 
 
@@ -79,6 +82,7 @@ class WorkbenchApp(App[None]):
         Binding("ctrl+r", "toggle_recording", "Record"),
         Binding("ctrl+o", "open_recording", "Watch recording"),
         Binding("ctrl+t", "replay_recording", "Replay to server"),
+        Binding("ctrl+s", "saved_messages", "Saved messages"),
         Binding("ctrl+l", "focus_log", "Event log", show=False),
         Binding("escape", "focus_composer", "Composer", show=False),
     ]
@@ -91,11 +95,24 @@ class WorkbenchApp(App[None]):
         clock: Callable[[], float] = time.monotonic,
         record: Path | bool = False,
         watch: Recording | None = None,
-        recordings_dir: Path = DEFAULT_RECORDINGS_DIR,
+        recordings_dir: Path | None = None,
+        theme_name: str | None = None,
+        config: Path | None = None,
+        messages_file: Path | None = None,
     ) -> None:
         super().__init__()
         self._clock = clock
-        self.recordings_dir = recordings_dir
+        folder = config or config_dir()
+        self.settings_store = SettingsStore(folder)
+        self.settings, settings_notice = self.settings_store.load()
+        self.messages = MessageStore(messages_file or folder / MESSAGES_FILE)
+        themes, theme_notices = load_themes(themes_dir())
+        notices = [settings_notice, self.messages.load(), *theme_notices]
+        self._startup_notices = [notice for notice in notices if notice]
+        for theme in themes:
+            self.register_theme(theme)
+        self._use_theme(theme_name or self.settings.theme)
+        self.recordings_dir = recordings_dir or Path(self.settings.recordings_dir)
         self._startup_record = record
         self._startup_watch = watch
         self._recorder: Recorder | None = None
@@ -107,13 +124,31 @@ class WorkbenchApp(App[None]):
         self._startup_connect = list(connect)
         self._tab_count = 0
 
+    def _use_theme(self, wanted: str) -> None:
+        if wanted not in self.available_themes:
+            fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+            self._startup_notices.append(f"theme {wanted!r} is not available; using {fallback}")
+            wanted = fallback
+        self.theme = wanted
+
+    def watch_theme(self, name: str) -> None:
+        """Remember a theme picked while running; --theme alone only sets this run's theme."""
+        if self.is_running:
+            self._remember(theme=name)
+
+    def _remember(self, **changes: object) -> None:
+        try:
+            self.settings_store.update(**changes)
+        except SaveError as exc:
+            self.notify(str(exc), title="settings not saved", severity="warning")
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
-            yield ServerPane(id="server")
+            yield ServerPane(self.settings.host, self.settings.port, id="server")
             with Vertical(id="clients-box"):
                 yield Static(Text(NO_CLIENTS), id="no-clients")
                 yield TabbedContent(id="clients")
-        yield EventLog(id="log")
+        yield EventLog(id="log", cap=self.settings.log_cap)
         yield Composer(id="composer")
         yield Footer()
 
@@ -127,6 +162,12 @@ class WorkbenchApp(App[None]):
             self._start_recording(record if isinstance(record, Path) else None)
         if self._startup_watch is not None:
             self.push_screen(WatchScreen(self._startup_watch))
+        composer = self.query_one(Composer)
+        composer.mode, composer.line_ending = self.settings.composer_mode, self.settings.line_ending
+        self.watch(composer, "mode", lambda m: self._remember(composer_mode=m), init=False)
+        self.watch(composer, "line_ending", lambda e: self._remember(line_ending=e), init=False)
+        for notice in self._startup_notices:
+            self.notify(notice, severity="warning", timeout=15)
         if self._startup_listen is not None:
             self._listen(self._startup_listen.host, str(self._startup_listen.port))
         for address in self._startup_connect:
@@ -196,6 +237,7 @@ class WorkbenchApp(App[None]):
         except BadArgument as exc:
             self.notify(str(exc), title="cannot listen", severity="error")
             return
+        self._remember(host=host, port=port)
         self.listener_id = engine.reserve_id()
         if self.target is None:
             self._set_target(Target("all"))
@@ -230,6 +272,7 @@ class WorkbenchApp(App[None]):
         except BadArgument as exc:
             self.notify(str(exc), title="cannot connect", severity="error")
             return
+        self._remember(connect_host=host, connect_port=port)
         session.conn_id = engine.reserve_id()
         self._set_target(Target("client", session=session))
         self.bridge.submit(partial(engine.connect, host, port_number, conn_id=session.conn_id))
@@ -247,15 +290,39 @@ class WorkbenchApp(App[None]):
     # -- composer -----------------------------------------------------------------------------
 
     def on_composer_send(self, message: Composer.Send) -> None:
+        self._send(message.data)
+
+    def _send(self, data: bytes) -> None:
         target, engine = self.target, self._engine()
         if target is None:
             return
         if target.kind == "client" and target.session and target.session.conn_id is not None:
-            self.bridge.call(engine.send, target.session.conn_id, message.data)
+            self.bridge.call(engine.send, target.session.conn_id, data)
         elif target.kind == "peer" and target.peer is not None:
-            self.bridge.call(engine.send, target.peer, message.data)
+            self.bridge.call(engine.send, target.peer, data)
         elif target.kind == "all" and self.listener_id is not None:
-            self.bridge.call(engine.broadcast, self.listener_id, message.data)
+            self.bridge.call(engine.broadcast, self.listener_id, data)
+
+    def action_saved_messages(self) -> None:
+        composer = self.query_one(Composer)
+        screen = MessagesScreen(
+            self.messages, composer.input.value, composer.mode, composer.line_ending
+        )
+        self.push_screen(screen, self._use_saved_message)
+
+    def _use_saved_message(self, choice: MessageChoice | None) -> None:
+        if choice is None:
+            return
+        composer, message = self.query_one(Composer), choice.message
+        if choice.action == "edit":
+            composer.mode, composer.line_ending = message.mode, message.line_ending
+            composer.input.value = message.text
+            composer.input.cursor_position = len(message.text)
+            composer.focus_input()
+        elif not composer.can_send:
+            self.notify("nothing to send to: listen (F5) or connect a tab (F8)", severity="warning")
+        else:
+            self._send(message.data())
 
     def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
         session = message.pane.query_one(ClientSession)
@@ -387,9 +454,14 @@ class WorkbenchApp(App[None]):
         pane = self.query_one(TabbedContent).active_pane
         return pane.query_one(ClientSession) if pane is not None else None
 
-    async def action_new_client(self, host: str = "127.0.0.1", port: str = "") -> ClientSession:
+    async def action_new_client(
+        self, host: str | None = None, port: str | None = None
+    ) -> ClientSession:
         self._tab_count += 1
-        session = ClientSession(host, port)
+        saved = self.settings_store.settings
+        session = ClientSession(
+            host or saved.connect_host, saved.connect_port if port is None else port
+        )
         pane = TabPane(session.title, session, id=f"client-{self._tab_count}")
         tabs = self.query_one(TabbedContent)
         await tabs.add_pane(pane)
@@ -469,6 +541,13 @@ class WorkbenchApp(App[None]):
             if isinstance(binding, Binding) and binding.description:
                 action = getattr(self, f"action_{binding.action}")
                 yield SystemCommand(binding.description, f"{binding.key.upper()}", action)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Event-kind colours for themes that do not set their own (Textual's built-ins)."""
+        return {
+            **super().get_theme_variable_defaults(),
+            **event_variable_defaults(self.current_theme),
+        }
 
     def _engine(self) -> Engine:
         engine = self.bridge.engine

@@ -74,13 +74,13 @@ class EventLog(ScrollView, can_focus=True):
         & > .event-log--time { color: $text-muted; }
         & > .event-log--conn { color: $text-secondary; }
         & > .event-log--meta { color: $text-muted; }
-        & > .event-log--recv { color: $text-success; }
-        & > .event-log--send { color: $text-accent; }
-        & > .event-log--error { color: $text-error; text-style: bold; }
-        & > .event-log--accept { color: $text-primary; }
-        & > .event-log--connect { color: $text-primary; }
-        & > .event-log--close { color: $text-warning; }
-        & > .event-log--listen { color: $text-secondary; }
+        & > .event-log--recv { color: $wb-recv; }
+        & > .event-log--send { color: $wb-send; }
+        & > .event-log--error { color: $wb-error; text-style: bold; }
+        & > .event-log--accept { color: $wb-accept; }
+        & > .event-log--connect { color: $wb-connect; }
+        & > .event-log--close { color: $wb-close; }
+        & > .event-log--listen { color: $wb-listen; }
         & > .event-log--cursor {
             color: $block-cursor-blurred-foreground;
             background: $block-cursor-blurred-background;

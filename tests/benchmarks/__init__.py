@@ -1,0 +1,1 @@
+"""Benchmarks run on purpose (``python tests/benchmarks/run.py``), never by pytest."""
