@@ -130,7 +130,11 @@ async def typing_latencies(
     out: list[float | None] = []
     for index in range(samples):
         want = len(field.value) + 1
-        out.append(await clock.key("abcdefghij"[index % 10], lambda w=want: len(field.value) >= w))
+
+        def shown(want: int = want) -> bool:
+            return len(field.value) >= want
+
+        out.append(await clock.key("abcdefghij"[index % 10], shown))
         await asyncio.sleep(gap)
     return out
 

@@ -8,12 +8,15 @@ reader thread per pipe keeps the parent from blocking on a child that died or we
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import math
 import os
 import platform
 import queue
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -26,10 +29,20 @@ from pathlib import Path
 from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parents[2]
-SOCAT = "/usr/bin/socat"
+SOCAT = shutil.which("socat") or "/usr/bin/socat"
 HOST = "127.0.0.1"
-CONFIG_DIR = tempfile.mkdtemp(prefix="workbench-bench-config-")
-"""Apps under test get their own config folder: a benchmark must never touch the user's."""
+CONFIG_ENV = "WORKBENCH_BENCH_CONFIG_DIR"
+"""Set for children so that every process of one run shares the one config folder."""
+
+
+@functools.cache
+def config_dir() -> str:
+    """Apps under test get a throwaway config folder: a benchmark must never touch the user's."""
+    if inherited := os.environ.get(CONFIG_ENV):
+        return inherited
+    folder = tempfile.mkdtemp(prefix="workbench-bench-config-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,9 @@ class Child:
     """A child process whose stdout (and optionally stderr) lines can be awaited."""
 
     def __init__(self, argv: Sequence[str], *, stdin: bool = False) -> None:
-        env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_CONFIG_DIR=CONFIG_DIR)
+        folder = config_dir()
+        env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_CONFIG_DIR=folder)
+        env[CONFIG_ENV] = folder
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             list(argv),

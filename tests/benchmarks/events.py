@@ -1,9 +1,11 @@
 """A flood of tiny messages into the headless app: event rate, completeness, key latency.
 
-A separate process sends 16-byte lines with TCP_NODELAY as fast as it can while the app's
-composer is typed into, one key at a time. Each key is timed from entering the app's queue to
-the first composed frame whose Input shows it: the delay a user feels while a chatty peer
-floods the log. At the end the log's byte total must equal what the sender sent.
+A separate process sends 16-byte lines with TCP_NODELAY while the app's composer is typed
+into, one key at a time: once flat out (the kernel then coalesces lines into big reads, so few
+events arrive) and once paced at 25,000 lines/s (closer to one event per line, the load the
+log must survive). Each key is timed from entering the app's queue to the first composed frame
+whose Input shows it: the delay a user feels while a chatty peer floods the log. At the end the
+log's byte total must equal what the sender sent, or events went missing.
 """
 
 from __future__ import annotations

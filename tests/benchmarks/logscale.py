@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tests.benchmarks.common import Child, Figure, below, rss_bytes, say, table
@@ -112,20 +113,30 @@ def widget_child(count: int) -> None:
         await clock.frame_after(0, clock.expect(lambda: True), 10)
         last = log.store.visible_count - 1
         home, end = [], []
+
+        def at_top() -> bool:
+            return log.cursor_row == 0 and log.scroll_y == 0
+
+        def at_end() -> bool:
+            return log.cursor_row == last and log.scroll_y >= log.max_scroll_y
+
         for _ in range(JUMPS):
-            home.append(await clock.key("home", lambda: log.cursor_row == 0 and log.scroll_y == 0))
-            at_end = lambda: log.cursor_row == last and log.scroll_y >= log.max_scroll_y  # noqa: E731
+            home.append(await clock.key("home", at_top))
             end.append(await clock.key("end", at_end))
-        shown = {
-            "kind": (lambda: log.set_filter(None, {"send"}), lambda: log.store.kind_counts["send"]),
-            "clear": (lambda: log.set_filter(None, None), lambda: count),
+        changes: dict[str, tuple[Callable[[], None], int | None]] = {
+            "kind": (lambda: log.set_filter(None, {"send"}), log.store.kind_counts["send"]),
+            "clear": (lambda: log.set_filter(None, None), count),
             "search": (lambda: log.set_search("00042"), None),
-            "unsearch": (lambda: log.set_search(""), lambda: count),
+            "unsearch": (lambda: log.set_search(""), count),
         }
         filters = {}
-        for name, (change, rows) in shown.items():
+        for name, (change, rows) in changes.items():
+
+            def shows(rows: int | None = rows) -> bool:
+                return rows is None or log.store.visible_count == rows
+
             start = time.monotonic()
-            future = clock.expect(lambda r=rows: r is None or log.store.visible_count == r())
+            future = clock.expect(shows)
             change()
             filters[name] = await clock.frame_after(start, future, 30)
         return {

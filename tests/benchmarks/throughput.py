@@ -59,25 +59,37 @@ def run_socat(total: int, timeout: float) -> dict[str, Any]:
             "OPEN:/dev/null",
         ]
     )
-    receiver.err.expect("listening on", 10)
-    sender = socat_sender(port, total)
+    sender = None
     try:
+        receiver.err.expect("listening on", 10)
+        sender = socat_sender(port, total)
         accepted = _socat_time(receiver.err.expect("accepting connection", timeout))
         eof = _socat_time(receiver.err.expect("is at EOF", timeout))
-    finally:
         sender.wait(timeout)
         receiver.wait(timeout)
+    finally:
+        stop(sender, receiver)
     return {"seconds": eof - accepted, "bytes": total, "events": None}
 
 
 def run_child(role: str, total: int, timeout: float) -> dict[str, Any]:
     receiver = Child.python("throughput", role, total, timeout)
-    sender = socat_sender(receiver.port(), total)
+    sender = None
     try:
-        return receiver.result(timeout)
-    finally:
+        sender = socat_sender(receiver.port(), total)
+        result = receiver.result(timeout)
         sender.wait(timeout)
         receiver.wait(timeout)
+    finally:
+        stop(sender, receiver)
+    return result
+
+
+def stop(*children: Child | None) -> None:
+    """A failed variant must not leave a listener or a sender behind for the next one."""
+    for child in children:
+        if child is not None:
+            child.stop()
 
 
 VARIANTS: list[tuple[str, Callable[[int, float], dict[str, Any]]]] = [
@@ -115,16 +127,17 @@ def bench(quick: bool) -> list[Figure]:
         complete = all(r["bytes"] == total for r in runs[name])
         ratio = rate / base
         per_event = total / events if events else None
-        rows.append([name, complete, result["seconds"], rate, ratio, worst, events, per_event])
-        rows[-1].append(result.get("file_mb"))
+        busy = result["cpu"] / result["seconds"] * 100 if "cpu" in result else None
+        rows.append([name, complete, result["seconds"], rate, ratio, worst, busy, events])
+        rows[-1] += [per_event, result.get("file_mb")]
         if name in TARGETS:
             target = TARGETS[name]
             figures.append(at_least("throughput", f"{name} / socat", ratio, "x", target))
-    headers = ["receiver", "all bytes", "best s", "MB/s", "x socat", "worst MB/s", "recv events"]
+    headers = ["receiver", "all bytes", "best s", "MB/s", "x socat", "worst MB/s", "CPU %"]
     table(
         f"throughput: {total / 2**20:,.0f} MiB, one stream over {HOST}, socat sender,"
         f" best of {rounds}",
-        [*headers, "B/event", "file MB"],
+        [*headers, "recv events", "B/event", "file MB"],
         rows,
     )
     return figures
@@ -145,6 +158,7 @@ def python_receiver(total: int, timeout: float) -> None:
         server.listen(1)
         server.settimeout(timeout)
         say("PORT", server.getsockname()[1])
+        cpu = time.process_time()
         conn, _ = server.accept()
         start = time.monotonic()
         buffer = bytearray(RECV_SIZE)
@@ -156,7 +170,8 @@ def python_receiver(total: int, timeout: float) -> None:
                 if not n:
                     break
                 got += n
-        say("RESULT", {"seconds": time.monotonic() - start, "bytes": got, "events": None})
+        seconds, cpu = time.monotonic() - start, time.process_time() - cpu
+        say("RESULT", {"seconds": seconds, "bytes": got, "events": None, "cpu": cpu})
 
 
 def engine_receiver(total: int, timeout: float, record: bool) -> None:
@@ -184,6 +199,7 @@ def engine_receiver(total: int, timeout: float, record: bool) -> None:
             events = engine.hub.subscribe()
             listener = await engine.listen(HOST, 0)
             say("PORT", listener.local.port)
+            cpu = time.process_time()
             got = count = 0
             start = 0.0
             with trio.fail_after(timeout):
@@ -199,10 +215,10 @@ def engine_receiver(total: int, timeout: float, record: bool) -> None:
                 if recorder is not None:  # the file holds every event only once it is closed
                     recorder.stop()
                     await recorded.wait()
-            seconds = time.monotonic() - start
+            seconds, cpu = time.monotonic() - start, time.process_time() - cpu
             engine.shutdown()
             nursery.cancel_scope.cancel()
-        return {"seconds": seconds, "bytes": got, "events": count}
+        return {"seconds": seconds, "bytes": got, "events": count, "cpu": cpu}
 
     result = trio.run(main)
     if record:
@@ -219,11 +235,13 @@ def app_receiver(total: int, timeout: float) -> None:
 
     async def body(app: WorkbenchApp, clock: FrameClock) -> dict[str, Any]:
         say("PORT", await listen(app))
+        cpu = time.process_time()
         store = app.query_one(EventLog).store
         end = await wait_for(lambda: store.bytes_in >= total, "every byte in the log", timeout)
         peer = app.model.peers_of(app.listener_id)[0]
         return {
             "seconds": end - peer.opened_at,
+            "cpu": time.process_time() - cpu,
             "bytes": store.bytes_in,
             "events": store.kind_counts["recv"],
         }

@@ -36,7 +36,7 @@ from workbench.events import (
 )
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_BACKLOG = 128
+DEFAULT_BACKLOG = 1024  # bursts of hundreds of clients must not overflow the accept queue
 
 
 class Engine:
