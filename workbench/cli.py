@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from workbench import __version__
-from workbench.core.errors import BadArgument, parse_endpoint
+from workbench.endpoints import BadArgument, parse_endpoint
 from workbench.events import Address
 from workbench.messages import MessagesFileError, load_messages_file
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import read_recording
-from workbench.subcommands import SUBCOMMANDS
+
+SUBCOMMAND_NAMES = ("replay", "mock", "show")
+"""Dispatched by name, imported only when used: they need trio, --version does not."""
 
 DESCRIPTION = """\
 A terminal socket workbench for building, debugging and teaching TCP: a listening server
@@ -128,7 +130,9 @@ def check_theme(parser: argparse.ArgumentParser, name: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments and arguments[0] in SUBCOMMANDS:
+    if arguments and arguments[0] in SUBCOMMAND_NAMES:
+        from workbench.subcommands import SUBCOMMANDS
+
         return SUBCOMMANDS[arguments[0]](arguments[1:])
     parser = build_parser()
     args = parser.parse_args(arguments)

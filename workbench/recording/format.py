@@ -145,17 +145,24 @@ def decode_header(obj: dict[str, Any]) -> Header:
 
 
 def encode_event(event: Event, started_mono: float) -> str:
-    """One event as one JSON line (without the newline), timed relative to the header."""
+    """One event as one JSON line (without the newline), timed relative to the header.
+
+    The base64 payload is appended after the rest is dumped: its alphabet never needs JSON
+    escaping, and letting json.dumps scan it cost twice the base64 encoding itself, which
+    capped a recorded connection at ~180 MB/s.
+    """
     obj: dict[str, object] = {"t": _finite(event.mono - started_mono), "kind": event.kind}
+    payload = ""
     for spec in _SCHEMAS[event.kind][1]:
         value = getattr(event, spec.name)
         if isinstance(value, bytes):
-            obj[spec.key] = base64.b64encode(value).decode("ascii")
             obj["size"] = len(value)
             obj["text"] = _preview(value)
+            payload = f', "{spec.key}": "{base64.b64encode(value).decode("ascii")}"'
         else:
             obj[spec.key] = _plain(value)
-    return _dump(obj)
+    line = _dump(obj)
+    return f"{line[:-1]}{payload}}}" if payload else line
 
 
 def decode_event(obj: dict[str, Any], line_no: int, header: Header) -> Event:
