@@ -379,7 +379,7 @@ def test_a_full_disk_stops_recording_but_keeps_what_was_flushed(
     rec.flush()
     rec.write(EVENTS[1])
     with monkeypatch.context() as patch, pytest.raises(RecordingWriteError) as caught:
-        patch.setattr(os, "write", full_disk)
+        patch.setattr(os, "writev", full_disk)
         rec.flush()
     assert caught.value.errno == errno.ENOSPC
     assert "No space left on device" in str(caught.value)
@@ -396,10 +396,11 @@ def test_a_disk_failing_mid_write_leaves_a_readable_truncated_file(
     real_write = os.write
     calls: list[int] = []
 
-    def fail_after_a_partial_write(fd: int, data: Any) -> int:
+    def fail_after_a_partial_write(fd: int, buffers: Any) -> int:
         calls.append(fd)
         if len(calls) == 1:
-            return real_write(fd, bytes(data[: len(data) // 2]))
+            data = b"".join(buffers)
+            return real_write(fd, data[: len(data) // 2])
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
     with RecordingWriter.open(path, started_mono=START) as rec:
@@ -407,7 +408,7 @@ def test_a_disk_failing_mid_write_leaves_a_readable_truncated_file(
         rec.flush()
         rec.write(EVENTS[4])
         with monkeypatch.context() as patch, pytest.raises(RecordingWriteError):
-            patch.setattr(os, "write", fail_after_a_partial_write)
+            patch.setattr(os, "writev", fail_after_a_partial_write)
             rec.flush()
     recording = read_recording(path)
     assert (recording.events, recording.truncated) == (EVENTS[:1], True)
@@ -417,7 +418,7 @@ def test_a_disk_failing_on_the_header_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "r.jsonl"
-    monkeypatch.setattr(os, "write", full_disk)
+    monkeypatch.setattr(os, "writev", full_disk)
     with pytest.raises(RecordingWriteError, match="cannot create recording") as caught:
         RecordingWriter.open(path)
     assert caught.value.errno == errno.ENOSPC

@@ -93,8 +93,8 @@ async def test_stop_keeps_what_came_before_and_nothing_after(tmp_path: Path) -> 
 
 
 def failing_after_first_flush(fd_of: Callable[[], int | None]) -> Callable[[int, Any], int]:
-    """os.write that fails with ENOSPC on the recording after its first flush succeeded."""
-    real_write = os.write
+    """os.writev that fails with ENOSPC on the recording after its first flush succeeded."""
+    real_write = os.writev
     writes = 0
 
     def write(fd: int, data: Any) -> int:
@@ -114,7 +114,7 @@ async def test_a_failing_disk_stops_recording_but_not_the_session(
 ) -> None:
     path = tmp_path / "session.jsonl"
     writer = RecordingWriter.open(path)
-    monkeypatch.setattr(writer_module.os, "write", failing_after_first_flush(lambda: writer._fd))
+    monkeypatch.setattr(writer_module.os, "writev", failing_after_first_flush(lambda: writer._fd))
     failures: list[RecordingWriteError] = []
     failed = trio.Event()
     flushed = trio.Event()

@@ -145,24 +145,32 @@ def decode_header(obj: dict[str, Any]) -> Header:
 
 
 def encode_event(event: Event, started_mono: float) -> str:
-    """One event as one JSON line (without the newline), timed relative to the header.
+    """One event as one JSON line (without the newline), timed relative to the header."""
+    return b"".join(encode_event_parts(event, started_mono))[:-1].decode("ascii")
 
-    The base64 payload is appended after the rest is dumped: its alphabet never needs JSON
-    escaping, and letting json.dumps scan it cost twice the base64 encoding itself, which
-    capped a recorded connection at ~180 MB/s.
+
+def encode_event_parts(event: Event, started_mono: float) -> list[bytes]:
+    """The same line, newline included, as pieces to hand to ``os.writev`` uncopied.
+
+    The base64 payload is never passed through json.dumps: its alphabet needs no escaping,
+    and scanning it (then re-encoding and joining the line) cost three times the base64
+    encoding itself, capping a recorded connection far below what the engine moves.
     """
     obj: dict[str, object] = {"t": _finite(event.mono - started_mono), "kind": event.kind}
-    payload = ""
+    payload: tuple[str, bytes] | None = None
     for spec in _SCHEMAS[event.kind][1]:
         value = getattr(event, spec.name)
         if isinstance(value, bytes):
             obj["size"] = len(value)
             obj["text"] = _preview(value)
-            payload = f', "{spec.key}": "{base64.b64encode(value).decode("ascii")}"'
+            payload = (spec.key, value)
         else:
             obj[spec.key] = _plain(value)
-    line = _dump(obj)
-    return f"{line[:-1]}{payload}}}" if payload else line
+    head = _dump(obj).encode("ascii")  # ensure_ascii: the line is pure ASCII
+    if payload is None:
+        return [head, b"\n"]
+    key, data = payload
+    return [head[:-1], f', "{key}": "'.encode("ascii"), base64.b64encode(data), b'"}\n']
 
 
 def decode_event(obj: dict[str, Any], line_no: int, header: Header) -> Event:

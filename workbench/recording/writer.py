@@ -15,15 +15,20 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections import deque
 from contextlib import suppress
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from time import monotonic
 from types import TracebackType
 from typing import ClassVar
 
 from workbench.events import Event
-from workbench.recording.format import StrPath, encode_event, encode_header, new_header
+from workbench.recording.format import StrPath, encode_event_parts, encode_header, new_header
+
+IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
+"""How many pieces one os.writev call may take."""
 
 # O_EXCL: never overwrite; O_BINARY (Windows only): no newline translation.
 _CREATE_FLAGS: int = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -95,7 +100,7 @@ class RecordingWriter:
         line = _line(encode_header(header))
         fd = _create(path)
         try:
-            _write_all(fd, line)
+            _write_all(fd, [line])
         except OSError as exc:
             with suppress(OSError):
                 os.close(fd)
@@ -114,7 +119,7 @@ class RecordingWriter:
         """Buffer one event, flushing if it is due; ValueError once the writer is closed."""
         if self._fd is None:
             raise ValueError(f"recording {self.path} is closed")
-        self._append(_line(encode_event(event, self._started_mono)))
+        self._append(encode_event_parts(event, self._started_mono))
         self.flush_if_due()
 
     def flush_if_due(self) -> None:
@@ -129,14 +134,13 @@ class RecordingWriter:
         """Hand everything buffered to the OS, where it survives this process dying."""
         if self._fd is None or not self._buffer:
             return
-        data = b"".join(self._buffer)
-        self._buffer.clear()
+        parts, self._buffer = self._buffer, []
         try:
-            _write_all(self._fd, data)
+            _write_all(self._fd, parts)
         except OSError as exc:
             self._abandon()
             raise self._failure(exc) from exc
-        self.bytes_written += len(data)
+        self.bytes_written += self._buffered_bytes
         self.events_written += self._buffered_events
         self._buffered_bytes = self._buffered_events = 0
         self._last_flush = monotonic()
@@ -163,9 +167,9 @@ class RecordingWriter:
     ) -> None:
         self.close()
 
-    def _append(self, line: bytes) -> None:
-        self._buffer.append(line)
-        self._buffered_bytes += len(line)
+    def _append(self, parts: list[bytes]) -> None:
+        self._buffer.extend(parts)
+        self._buffered_bytes += sum(map(len, parts))
         self._buffered_events += 1
 
     def _abandon(self) -> None:
@@ -206,8 +210,18 @@ def _line(text: str) -> bytes:
     return text.encode("utf-8") + b"\n"
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    """os.write may take only part of the data (signals, pipes, nearly full disks)."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    """Write every part in order with as few system calls and copies as possible.
+
+    os.writev may take only part of the data (signals, pipes, nearly full disks), so what
+    it took is dropped from the front and the rest is offered again.
+    """
+    views = deque(memoryview(part) for part in parts if part)
+    while views:
+        written = os.writev(fd, list(islice(views, IOV_MAX)))
+        while written:
+            if written >= len(views[0]):
+                written -= len(views.popleft())
+            else:
+                views[0] = views[0][written:]
+                written = 0
