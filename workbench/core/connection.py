@@ -32,7 +32,7 @@ from workbench.events import (
     Side,
 )
 
-RECV_SIZE = 64 * 1024
+RECV_SIZE = 256 * 1024
 SEND_CHUNK = 64 * 1024
 
 

@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from workbench.core import Engine
@@ -48,6 +49,9 @@ from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.server_pane import ServerPane
+
+PANE_INTERVAL = 0.1
+"""Seconds between pane refreshes during a flood; the event log itself follows every batch."""
 
 NO_CLIENTS = "No client sessions yet.\nF6 opens a tab: type host and port, F8 connects."
 
@@ -123,6 +127,9 @@ class WorkbenchApp(App[None]):
         self._startup_listen = listen
         self._startup_connect = list(connect)
         self._tab_count = 0
+        self._changed: set[int] = set()
+        self._pane_timer: Timer | None = None
+        self._panes_shown_at = 0.0
 
     def _use_theme(self, wanted: str) -> None:
         if wanted not in self.available_themes:
@@ -181,19 +188,39 @@ class WorkbenchApp(App[None]):
     # -- engine → UI --------------------------------------------------------------------------
 
     def on_engine_events(self, message: EngineEvents) -> None:
+        """The log and transcripts take every batch; the panes catch up at most 10x/s."""
         events = message.events
-        changed = self.model.apply(events)
+        self._changed |= self.model.apply(events)
         self.query_one(EventLog).add_events(events)
         by_conn: dict[int, list[Event]] = defaultdict(list)
         for event in events:
             by_conn[event.conn].append(event)
         for session in self.sessions():
             if session.conn_id in by_conn:
-                self._show_session(session, by_conn[session.conn_id])
-        self._show_server(changed)
+                session.add_traffic(by_conn[session.conn_id])
         for event in events:
             if isinstance(event, Error):
                 self.notify(f"{event.message}\n{event.hint}", title="error", severity="error")
+        self._panes_due()
+
+    def _panes_due(self) -> None:
+        """Redrawing tables and status lines per batch cost most of a flood's CPU."""
+        if self._pane_timer is not None:
+            return
+        wait = self._panes_shown_at + PANE_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._refresh_panes()
+        else:
+            self._pane_timer = self.set_timer(wait, self._refresh_panes)
+
+    def _refresh_panes(self) -> None:
+        self._pane_timer = None
+        self._panes_shown_at = time.monotonic()
+        changed, self._changed = self._changed, set()
+        for session in self.sessions():
+            if session.conn_id in changed:
+                self._show_session(session)
+        self._show_server(changed)
         self._refresh_target()
 
     def on_engine_stopped(self, message: EngineStopped) -> None:
@@ -203,15 +230,15 @@ class WorkbenchApp(App[None]):
     def on_intent_rejected(self, message: IntentRejected) -> None:
         self.notify(message.reason, title="not sent", severity="error")
 
-    def _show_session(self, session: ClientSession, events: list[Event]) -> None:
+    def _show_session(self, session: ClientSession) -> None:
         assert session.conn_id is not None
-        session.add_traffic(events)
         view = self.model.connections.get(session.conn_id)
         if view is not None:
             session.show(view)
             pane = session.parent
-            if isinstance(pane, TabPane) and pane.id:
-                self.query_one(TabbedContent).get_tab(pane.id).label = session.title
+            tab = self.query_one(TabbedContent).get_tab(pane.id) if pane and pane.id else None
+            if tab is not None and str(tab.label) != session.title:
+                tab.label = session.title
 
     def _show_server(self, changed: set[int]) -> None:
         pane = self.query_one(ServerPane)

@@ -67,6 +67,7 @@ class ClientSession(Vertical):
         self._host, self._port = host, port
         self.conn_id: int | None = None
         self.view: ConnectionView | None = None
+        self._shown = ""
 
     @property
     def title(self) -> str:
@@ -122,7 +123,10 @@ class ClientSession(Vertical):
         self.view = view
         status = self.query_one(".client-status", Static)
         status.set_classes("client-status")
-        self.query_one(".connect", Button).label = "Disconnect" if self.connected else "Connect"
+        button = self.query_one(".connect", Button)
+        label = "Disconnect" if self.connected else "Connect"
+        if str(button.label) != label:
+            button.label = label
         counters = f"in {human_bytes(view.bytes_in)} · out {human_bytes(view.bytes_out)}"
         line = f"{view.state} · #{view.id} {view.local or '?'} → {view.remote} · {counters}"
         if view.error is not None:
@@ -133,7 +137,9 @@ class ClientSession(Vertical):
             line += f"\n{view.backlog_note}"
         elif view.alive:
             status.add_class("-open")
-        status.update(Text(line))
+        if line != self._shown:
+            self._shown = line
+            status.update(Text(line))
 
     def add_traffic(self, events: Iterable[Event]) -> None:
         lines = [line for event in events for line in transcript_lines(event)]

@@ -144,7 +144,10 @@ class ServerPane(Vertical):
         """Status line and Listen/Stop button; errors keep their hint visible here."""
         status = self.query_one("#server-status", Static)
         self.listening = bool(view and view.listening)
-        self.query_one("#listen", Button).label = "Stop" if self.listening else "Listen"
+        button = self.query_one("#listen", Button)
+        label = "Stop" if self.listening else "Listen"
+        if str(button.label) != label:
+            button.label = label
         status.set_classes("")
         if view is None:
             status.update(Text("not listening — Listen (F5) to start a server"))
