@@ -1,0 +1,67 @@
+"""Replay matching under Hypothesis: exact, masked only where asked, always safe to print."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workbench.events import (
+    Address,
+    Closed,
+    Closer,
+    Connected,
+    Connecting,
+    Event,
+    Received,
+    Sent,
+    Side,
+)
+from workbench.recording.replay import client_scripts, diff_streams
+
+ANY_BYTES = st.binary(max_size=2048)
+DIGITS = re.compile(rb"[0-9]+")
+
+
+def is_safe_to_print(text: str) -> bool:
+    return all(ch in "\n" or (ord(ch) >= 0x20 and ord(ch) != 0x7F) for ch in text)
+
+
+@given(ANY_BYTES)
+def test_identical_streams_match(data: bytes) -> None:
+    assert diff_streams(data, data) is None
+
+
+@given(ANY_BYTES, ANY_BYTES)
+def test_different_streams_differ_with_a_printable_diff(expected: bytes, received: bytes) -> None:
+    diff = diff_streams(expected, received)
+    assert (diff is None) == (expected == received)
+    if diff is not None:
+        assert is_safe_to_print(diff), "a diff of peer bytes must not carry terminal controls"
+
+
+@given(st.binary(max_size=512).filter(lambda b: not DIGITS.search(b)), st.integers(), st.integers())
+def test_masking_hides_only_what_it_matches(frame: bytes, first: int, second: int) -> None:
+    expected = frame + str(abs(first)).encode() + frame
+    received = frame + str(abs(second)).encode() + frame
+    assert diff_streams(expected, received, DIGITS) is None
+    assert diff_streams(expected, received + b"!", DIGITS) is not None
+
+
+@given(st.lists(st.tuples(st.sampled_from(["send", "recv"]), ANY_BYTES), max_size=20))
+def test_a_script_replays_exactly_what_the_client_sent(steps: list[tuple[str, bytes]]) -> None:
+    common = {"conn": 2, "side": Side.CLIENT, "local": Address("127.0.0.1", 40000)}
+    common["remote"] = Address("127.0.0.1", 5000)
+    events: list[Event] = [
+        Connecting(seq=0, mono=0.0, wall=0.0, timeout=10.0, **common),
+        Connected(seq=1, mono=0.0, wall=0.0, **common),
+    ]
+    for seq, (kind, data) in enumerate(steps, start=2):
+        cls = Sent if kind == "send" else Received
+        events.append(cls(seq=seq, mono=float(seq), wall=float(seq), data=data, **common))
+    events.append(Closed(seq=99, mono=99.0, wall=99.0, by=Closer.LOCAL, **common))
+    scripts = client_scripts(events)
+    sent = b"".join(d for k, d in steps if k == "send")
+    expected = b"".join(d for k, d in steps if k == "recv")
+    assert [(s.sent, s.expected) for s in scripts] == [(sent, expected)]
