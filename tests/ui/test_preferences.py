@@ -69,3 +69,20 @@ async def test_saved_message_survives_a_restart_and_sends(tmp_path: Path) -> Non
         await wait_until(pilot, lambda: session.view is not None and session.view.alive, "up")
         await pilot.press("escape", "ctrl+s", "enter")
         await wait_until(pilot, lambda: session.view.bytes_out == 5, "the saved message sent")
+
+
+async def test_a_broken_theme_file_is_skipped_with_a_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    themes = tmp_path / "themes"
+    themes.mkdir()
+    shipped = Path(__file__).parents[2] / "themes" / "workbench-dark.toml"
+    (themes / "workbench-dark.toml").write_text(shipped.read_text())
+    (themes / "broken.toml").write_text('name = "broken"\nprimary = "not a colour"\n')
+    monkeypatch.setattr("workbench.ui.app.themes_dir", lambda: themes)
+    app = WorkbenchApp(config=tmp_path / "config")
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        notices = " ".join(n.message for n in app._notifications)
+        assert "broken.toml" in notices
+        assert app.theme == "workbench-dark" and "broken" not in app.available_themes
