@@ -3,28 +3,54 @@
 This module imports no Textual so it can be tested (and benchmarked) on its own. Events are
 addressed by *absolute position* (0 for the first event ever appended) so that dropping the
 oldest events never renumbers anything: caches and cursors keyed by position stay valid.
+
+Filtering a million events has to fit between two frames, so filters and searches run no
+Python code per event: each criterion is one pass of C-level iterators (``map`` over attribute
+getters, set lookups, a compiled regex) that ``compress`` turns into positions. When a search
+needs several passes, each becomes one byte per event read as an int, so ``|`` merges them
+whole. Metadata takes few distinct values (a handful of kinds, one ``#conn`` and two
+addresses per connection), so search text is tested once per distinct value and the
+per-event test is a set lookup; only the few events without a payload have text built. The
+same code serves a rescan and each appended batch, so a live view cannot disagree with a
+fresh one.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from bisect import bisect_left
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import overload
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import reduce
+from itertools import compress, repeat
+from operator import attrgetter, itemgetter, or_, truth
+from typing import NamedTuple, TypeVar, overload
 
-from workbench.events import Accepted, Closed, Error, Event, Listening, Received, Sent
+from workbench.codec import EncodeError, Mode, encode
+from workbench.events import Accepted, Address, Closed, Error, Event, Listening, Received, Sent
 from workbench.preview import escape_bytes
 
 SEARCH_BYTES = 4096
-"""How much of a payload free-text search looks at; enough to find a header, cheap to build."""
+"""How much of a payload free-text search looks at; enough to find a header, cheap to test."""
 
 _COMPACT_AT = 4096
 """Dropped slots are reclaimed in chunks so that dropping stays amortised O(1) per event."""
 
+_KIND = attrgetter("kind")
+_CONN = attrgetter("conn")
+_LOCAL = attrgetter("local")
+_REMOTE = attrgetter("remote")
+_HEAD = itemgetter(slice(0, SEARCH_BYTES))
+
+_T = TypeVar("_T")
+
 
 def clean(text: str) -> str:
     """Engine-supplied text (host names, OS messages) can carry controls too; escape them."""
+    if text.isprintable() and "\\" not in text:
+        return text  # what escape_bytes returns here, minus its decoder: rows call this a lot
     return escape_bytes(text.encode("utf-8", "surrogateescape"))
 
 
@@ -57,12 +83,90 @@ def detail(event: Event) -> str:
     return clean(str(local or remote or ""))
 
 
-def searchable(event: Event) -> str:
-    """The lowercase text a free-text search matches against; built only while searching."""
-    data = payload_of(event)
-    text = detail(event) if data is None else escape_bytes(data[:SEARCH_BYTES])
-    local, remote = event.local or "", event.remote or ""
-    return f"{event.kind} #{event.conn} {local} {remote} {text}".lower()
+@dataclass(frozen=True, slots=True)
+class _Needle:
+    """Search text prepared once per search, so that each event costs a few C-level steps."""
+
+    text: str  # lowercase; matched as text against metadata and payload-free events' detail
+    payload: re.Pattern[bytes] | None  # the bytes to find in payloads, None if none can match
+    fold: bool  # those bytes hold ASCII letters, so payloads are lowercased before matching
+
+    @classmethod
+    def parse(cls, text: str) -> _Needle:
+        """Read lowercase search text, payload bytes included.
+
+        The log shows payloads escaped, so the text is read the way the composer's ESCAPES
+        mode reads it and the bytes it stands for are searched: ``\\r\\n`` finds CR LF,
+        ``\\x00`` a NUL byte and ``\\\\`` a backslash. Case is folded for ASCII letters only,
+        as payloads need not be text: the lowercased search ``é`` finds ``é``, never ``É``.
+        Text with a raw control character (which the log never shows) or a broken escape such
+        as ``\\x4`` (which names no byte) finds no payload.
+        """
+        try:
+            raw = encode(text, Mode.ESCAPES) if text.isprintable() else None
+        except EncodeError:
+            raw = None
+        if raw is None:
+            return cls(text, None, False)
+        fold = raw.lower() != raw.upper()
+        return cls(text, re.compile(re.escape(raw.lower() if fold else raw)), fold)
+
+    def hits(self, values: Iterable[_T], spell: Callable[[_T], str]) -> frozenset[_T]:
+        """The values whose text, as the log spells it, contains the needle."""
+        return frozenset(v for v in values if v is not None and self.text in spell(v).lower())
+
+    def in_payloads(self, events: Iterable[Event]) -> Iterator[object] | None:
+        """Per event, whether the first SEARCH_BYTES of its payload hold the needle; None
+        when no payload can. Events without a payload search b"" (getattr's default)."""
+        pattern = self.payload
+        if pattern is None:
+            return None
+        payloads = map(getattr, events, repeat("data"), repeat(b""))
+        if not self.fold:
+            return map(pattern.search, payloads, repeat(0), repeat(SEARCH_BYTES))
+        # Lowering a copy then a plain search beats an IGNORECASE regex by a third.
+        return map(pattern.search, map(bytes.lower, map(_HEAD, payloads)))
+
+
+class _Seen(NamedTuple):
+    """Distinct metadata among some events (a superset does no harm): what needles test."""
+
+    kinds: Collection[str]
+    conns: Collection[int]
+    local_addresses: Collection[Address | None]
+    remote_addresses: Collection[Address | None]
+
+
+def _mask(flags: Iterable[object]) -> int:
+    """One byte (0 or 1) per event read as an int, so whole passes combine with ``|``."""
+    return int.from_bytes(bytes(map(truth, flags)), "little")
+
+
+def _found(
+    needle: _Needle, events: Sequence[Event], quiet: list[int], seen: _Seen
+) -> Iterable[object]:
+    """Per event, whether the needle is in its kind, ``#conn``, an address, its payload or
+    (for the ``quiet`` indices, events without a payload) its detail."""
+    named: list[Iterable[object]] = [
+        map(hits.__contains__, map(field, events))
+        for hits, field in (
+            (needle.hits(seen.conns, "#{}".format), _CONN),
+            (needle.hits(seen.kinds, str), _KIND),
+            (needle.hits(seen.local_addresses, str), _LOCAL),
+            (needle.hits(seen.remote_addresses, str), _REMOTE),
+        )
+        if hits  # most searches name no kind, connection or address: no pass at all
+    ]
+    payloads = needle.in_payloads(events)
+    tests = named if payloads is None else [*named, payloads]
+    detailed = [i for i in quiet if needle.text in detail(events[i]).lower()]
+    if len(tests) == 1 and not detailed:
+        return tests[0]  # the usual search (payloads only), read straight into positions
+    found = reduce(or_, map(_mask, tests), 0)
+    flags = bytearray(found.to_bytes(len(events), "little"))
+    for index in detailed:
+        flags[index] = 1
+    return flags
 
 
 class EventView(Sequence[Event]):
@@ -104,12 +208,17 @@ class EventStore:
         self.conns: frozenset[int] | None = None
         self.kinds: frozenset[str] | None = None
         self.search = ""
+        self._needle: _Needle | None = None
+        # Every address ever seen, like conn_ids: a rescan tests the needle against these.
+        self._local_addresses: set[Address | None] = set()
+        self._remote_addresses: set[Address | None] = set()
         # _events[i] has absolute position _base + i; slots before _head were dropped.
         self._events: list[Event] = []
         self._base = 0
         self._head = 0
-        # Lowercase searchable strings aligned with _events, created on the first search.
-        self._hay: list[str | None] | None = None
+        # Absolute positions of the retained events without a payload (connects, closes,
+        # errors: few), whose detail text a search reads one event at a time.
+        self._quiet: deque[int] = deque()
         # Absolute positions of matching events while a filter is active; same head scheme.
         self._matches: list[int] = []
         self._match_head = 0
@@ -166,16 +275,17 @@ class EventStore:
 
     def append(self, batch: Sequence[Event]) -> int:
         """Add a batch in order; returns how many visible rows fell off the front."""
-        self._count(batch)
-        if len(batch) > self.cap:
-            self.dropped += len(batch) - self.cap
-            batch = batch[-self.cap :]
         start = self.end_position
+        skipped = max(0, len(batch) - self.cap)
+        seen, quiet = self._count(batch, start - skipped)
+        if skipped:
+            self.dropped += skipped
+            batch = batch[skipped:]
+            quiet = [position for position in quiet if position >= start]
         self._events.extend(batch)
-        if self._hay is not None:
-            self._hay.extend([None] * len(batch))
+        self._quiet.extend(quiet)
         if self.filtering:
-            self._matches.extend(p for p, ev in enumerate(batch, start) if self._keep(p, ev))
+            self._matches.extend(self._select(batch, start, quiet, seen))
         return self._drop_excess()
 
     def set_filter(self, conns: Iterable[int] | None, kinds: Iterable[str] | None) -> None:
@@ -185,21 +295,43 @@ class EventStore:
         self._rescan()
 
     def set_search(self, text: str) -> None:
-        """Case-insensitive substring search over rows; an empty string shows everything."""
+        """Case-insensitive substring search; an empty string shows everything.
+
+        An event matches when the text is inside one of the columns the log shows for it,
+        each on its own: the kind, ``#conn``, either address, the detail of an event without
+        a payload (an error's message and hint, ...) or the first SEARCH_BYTES of a payload
+        (see _Needle.parse). Nothing is cached per event, so a search costs no memory.
+        """
         self.search = text.lower()
-        if not self.search:
-            self._hay = None  # the cache can be several times the payloads it previews
+        self._needle = _Needle.parse(self.search) if self.search else None
         self._rescan()
 
-    def _count(self, batch: Sequence[Event]) -> None:
+    def _count(self, batch: Sequence[Event], first: int) -> tuple[_Seen, list[int]]:
+        """Add the batch to the totals; return its distinct metadata and the positions of its
+        payload-free events, numbering from ``first`` (where batch[0] lands if kept)."""
         self.total_events += len(batch)
-        self.kind_counts.update(ev.kind for ev in batch)
-        self.conn_ids.update(ev.conn for ev in batch)
-        for ev in batch:
-            if isinstance(ev, Received):
-                self.bytes_in += len(ev.data)
-            elif isinstance(ev, Sent):
-                self.bytes_out += len(ev.data)
+        seen = _Seen(
+            Counter(map(_KIND, batch)),
+            set(map(_CONN, batch)),
+            set(map(_LOCAL, batch)),
+            set(map(_REMOTE, batch)),
+        )
+        self.kind_counts.update(seen.kinds)
+        self.conn_ids.update(seen.conns)
+        self._local_addresses.update(seen.local_addresses)
+        self._remote_addresses.update(seen.remote_addresses)
+        quiet = []
+        bytes_in = bytes_out = 0
+        for position, event in enumerate(batch, first):
+            if isinstance(event, Received):
+                bytes_in += len(event.data)
+            elif isinstance(event, Sent):
+                bytes_out += len(event.data)
+            else:
+                quiet.append(position)
+        self.bytes_in += bytes_in
+        self.bytes_out += bytes_out
+        return seen, quiet
 
     def _drop_excess(self) -> int:
         excess = len(self) - self.cap
@@ -207,6 +339,8 @@ class EventStore:
             return 0
         self._head += excess
         self.dropped += excess
+        while self._quiet and self._quiet[0] < self.first_position:
+            self._quiet.popleft()
         if not self.filtering:
             self._compact()
             return excess
@@ -218,8 +352,6 @@ class EventStore:
     def _compact(self, force: bool = False) -> None:
         if force or self._head >= max(_COMPACT_AT, len(self._events) // 16):
             del self._events[: self._head]
-            if self._hay is not None:
-                del self._hay[: self._head]
             self._base += self._head
             self._head = 0
         if force or self._match_head >= max(_COMPACT_AT, len(self._matches) // 16):
@@ -229,24 +361,32 @@ class EventStore:
     def _rescan(self) -> None:
         self._compact(force=True)
         self._matches = []
-        if not self.filtering:
-            return
-        if self.search and self._hay is None:
-            self._hay = [None] * len(self._events)
-        keep = self._keep
-        self._matches = [p for p, ev in enumerate(self._events, self._base) if keep(p, ev)]
+        if self.filtering:
+            seen = _Seen(
+                self.kind_counts, self.conn_ids, self._local_addresses, self._remote_addresses
+            )
+            self._matches = self._select(self._events, self._base, self._quiet, seen)
 
-    def _keep(self, position: int, event: Event) -> bool:
-        if self.conns is not None and event.conn not in self.conns:
-            return False
-        if self.kinds is not None and event.kind not in self.kinds:
-            return False
-        return not self.search or self.search in self._haystack(position, event)
+    def _select(
+        self, events: Sequence[Event], start: int, quiet: Iterable[int], seen: _Seen
+    ) -> list[int]:
+        """Absolute positions of the ``events`` (the first at ``start``) the filter keeps.
 
-    def _haystack(self, position: int, event: Event) -> str:
-        assert self._hay is not None
-        index = position - self._base
-        hay = self._hay[index]
-        if hay is None:
-            hay = self._hay[index] = searchable(event)
-        return hay
+        ``quiet`` holds the positions of the payload-free ones and ``seen`` their metadata.
+        Connection and kind filters narrow the events first, so a search only reads those.
+        """
+        positions: Sequence[int] = range(start, start + len(events))
+        for allowed, field in ((self.conns, _CONN), (self.kinds, _KIND)):
+            if allowed is not None:
+                flags = list(map(allowed.__contains__, map(field, events)))
+                positions = list(compress(positions, flags))
+                events = list(compress(events, flags))
+        if self._needle is not None:
+            indices = [
+                i
+                for position in quiet
+                if (i := bisect_left(positions, position)) < len(positions)
+                and positions[i] == position
+            ]
+            positions = list(compress(positions, _found(self._needle, events, indices, seen)))
+        return list(positions)
