@@ -10,11 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from workbench import __version__
-from workbench.endpoints import BadArgument, parse_endpoint
-from workbench.events import Address
+from workbench.endpoints import OneLineParser, connect_endpoint, listen_endpoint
 from workbench.messages import MessagesFileError, load_messages_file
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import read_recording
@@ -39,27 +37,6 @@ examples:
   workbench --listen 0 --connect 127.0.0.1:8080
                                             listen on any free port and open a client tab
 """
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Bad values get one line on stderr and exit status 2, not a usage dump."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def listen_endpoint(text: str) -> Address:
-    try:
-        return parse_endpoint(text, allow_zero=True)
-    except BadArgument as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def connect_endpoint(text: str) -> Address:
-    try:
-        return parse_endpoint(text, allow_zero=False)
-    except BadArgument as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,9 @@ The command line uses these while parsing, and ``--version`` must not pay for tr
 
 from __future__ import annotations
 
+import argparse
+from typing import NoReturn
+
 from workbench.events import Address
 
 
@@ -54,3 +57,26 @@ def parse_endpoint(text: str, *, allow_zero: bool) -> Address:
         if ":" in host:
             raise BadArgument(f"write IPv6 addresses in brackets: [{host}]:{port_text}")
     return Address(validate_host(host), validate_port(port_text, allow_zero=allow_zero))
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad values get one line on stderr and exit status 2, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def listen_endpoint(text: str) -> Address:
+    """argparse type for where to listen: port 0 allowed."""
+    try:
+        return parse_endpoint(text, allow_zero=True)
+    except BadArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def connect_endpoint(text: str) -> Address:
+    """argparse type for where to connect: a real port."""
+    try:
+        return parse_endpoint(text, allow_zero=False)
+    except BadArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

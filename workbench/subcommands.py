@@ -14,11 +14,12 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import trio
 
-from workbench.core import BadArgument, NetworkError, parse_endpoint
+from workbench.core import NetworkError
+from workbench.endpoints import OneLineParser, connect_endpoint, listen_endpoint
 from workbench.events import Address
 from workbench.recording.format import RecordingError
 from workbench.recording.mock import MockSummary, ServedClient, serve_mock
@@ -39,24 +40,17 @@ SPEED_RANGE = (0.25, 100.0)
 T = TypeVar("T")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse whose usage errors are one line, like every other error here."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_ERROR, f"{self.prog}: {message} (see --help)\n")
-
-
 # -- replay ---------------------------------------------------------------------------------
 
 
 def main_replay(argv: list[str]) -> int:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="workbench replay",
         description="Re-send the client side of a recording to a live server and compare what "
         "comes back with what was recorded. Exit status: 0 all match, 1 differences, 2 error.",
     )
     parser.add_argument("file", metavar="FILE", help="a recording (.jsonl)")
-    parser.add_argument("--target", metavar="HOST:PORT", required=True, type=_connect_endpoint)
+    parser.add_argument("--target", metavar="HOST:PORT", required=True, type=connect_endpoint)
     parser.add_argument(
         "--speed",
         metavar="X",
@@ -136,7 +130,7 @@ def _verdict_line(result: ConnectionResult) -> str:
 
 
 def main_mock(argv: list[str]) -> int:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="workbench mock",
         description="Serve the server side of a recording to any number of clients, answering "
         "each the way the recorded server did. Stop with Ctrl-C for a summary.",
@@ -146,7 +140,7 @@ def main_mock(argv: list[str]) -> int:
         "--listen",
         metavar="HOST:PORT",
         required=True,
-        type=_listen_endpoint,
+        type=listen_endpoint,
         help="where to listen (port 0 picks a free one)",
     )
     args = _parse(parser, argv)
@@ -200,7 +194,7 @@ def _print_served(client: ServedClient) -> None:
 
 
 def main_show(argv: list[str]) -> int:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="workbench show",
         description="Print a recording as a log, one line per event.",
     )
@@ -270,20 +264,6 @@ def _run_interruptibly(run: Callable[[], Awaitable[T]]) -> T | None:
     except* KeyboardInterrupt:
         pass
     return result
-
-
-def _connect_endpoint(text: str) -> Address:
-    try:
-        return parse_endpoint(text, allow_zero=False)
-    except BadArgument as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _listen_endpoint(text: str) -> Address:
-    try:
-        return parse_endpoint(text, allow_zero=True)
-    except BadArgument as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _speed(text: str) -> float | None:
