@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from rich.text import Text
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -26,24 +26,15 @@ from workbench.core.errors import BadArgument, validate_host, validate_port
 from workbench.events import Address, Error, Event
 from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.reader import Recording
-from workbench.recording.recorder import Recorder, RecordingStatus
-from workbench.recording.replay import replay
-from workbench.recording.writer import (
-    RecordingWriteError,
-    RecordingWriter,
-    default_recording_path,
-)
 from workbench.settings import SaveError, SettingsStore, config_dir
 from workbench.themes import DEFAULT_THEME, event_variable_defaults, load_themes, themes_dir
 from workbench.ui.bridge import EngineBridge, EngineEvents, EngineStopped, IntentRejected
-from workbench.ui.model import SessionModel, human_bytes
-from workbench.ui.recording_messages import RecordingFailed, RecordingProgress
+from workbench.ui.model import SessionModel
+from workbench.ui.recording_control import RecordingControl
 from workbench.ui.screens.filter import FilterScreen, LogFilter
 from workbench.ui.screens.help import HelpScreen
 from workbench.ui.screens.messages import MessageChoice, MessagesScreen
-from workbench.ui.screens.open_recording import OpenRecordingScreen
 from workbench.ui.screens.payload import PayloadScreen
-from workbench.ui.screens.replay import ReplayScreen
 from workbench.ui.screens.watch import WatchScreen
 from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.composer import Composer
@@ -65,7 +56,7 @@ class Target:
     peer: int | None = None
 
 
-class WorkbenchApp(App[None]):
+class WorkbenchApp(RecordingControl):
     """A terminal socket workbench."""
 
     CSS_PATH = "app.tcss"
@@ -119,7 +110,6 @@ class WorkbenchApp(App[None]):
         self.recordings_dir = recordings_dir or Path(self.settings.recordings_dir)
         self._startup_record = record
         self._startup_watch = watch
-        self._recorder: Recorder | None = None
         self.model = SessionModel()
         self.bridge = EngineBridge(self)
         self.listener_id: int | None = None
@@ -189,6 +179,8 @@ class WorkbenchApp(App[None]):
 
     def on_engine_events(self, message: EngineEvents) -> None:
         """The log and transcripts take every batch; the panes catch up at most 10x/s."""
+        if not self.is_running:
+            return  # quitting: the engine's last events arrive while widgets are removed
         events = message.events
         self._changed |= self.model.apply(events)
         self.query_one(EventLog).add_events(events)
@@ -215,6 +207,8 @@ class WorkbenchApp(App[None]):
 
     def _refresh_panes(self) -> None:
         self._pane_timer = None
+        if not self.is_running:
+            return
         self._panes_shown_at = time.monotonic()
         changed, self._changed = self._changed, set()
         for session in self.sessions():
@@ -396,81 +390,6 @@ class WorkbenchApp(App[None]):
         if view.backlog_note:
             suffix = f" — {view.backlog_note}"
         return f"→ {who} #{view.id} {view.remote}{suffix}", live
-
-    # -- recording ----------------------------------------------------------------------------
-
-    def action_toggle_recording(self) -> None:
-        if self._recorder is None:
-            self._start_recording(None)
-        else:
-            self.bridge.call(self._recorder.stop)
-            self._recorder = None
-            self._show_recording(None)
-
-    def _start_recording(self, path: Path | None) -> None:
-        try:
-            writer = RecordingWriter.open(path or default_recording_path(self.recordings_dir))
-        except RecordingWriteError as exc:
-            self.notify(str(exc), title="cannot record", severity="error")
-            return
-        recorder = Recorder(
-            writer,
-            on_progress=lambda status: self.post_message(RecordingProgress(recorder, status)),
-            on_failure=lambda exc: self.post_message(RecordingFailed(recorder, str(exc))),
-        )
-        self._recorder = recorder
-        self.bridge.add_consumer(recorder.run)
-        self._show_recording(recorder.status)
-
-    def on_recording_progress(self, message: RecordingProgress) -> None:
-        if message.recorder is self._recorder:
-            self._show_recording(message.status)
-        elif message.final:
-            status = message.status
-            self.notify(
-                f"{status.path} · {status.events} events · {human_bytes(status.bytes)}",
-                title="recording saved",
-            )
-
-    def on_recording_failed(self, message: RecordingFailed) -> None:
-        if message.recorder is self._recorder:
-            self._recorder = None
-            self._show_recording(None)
-        self.notify(message.reason, title="recording stopped", severity="error", timeout=30)
-
-    def _show_recording(self, status: RecordingStatus | None) -> None:
-        """The log's title doubles as the recording indicator: file name and size."""
-        log = self.query_one(EventLog)
-        if status is None:
-            log.border_title = ""
-            return
-        log.border_title = (
-            f"● REC {status.path.name} · {human_bytes(status.bytes)} · {status.events} events"
-        )
-
-    def action_open_recording(self) -> None:
-        self.push_screen(OpenRecordingScreen(self.recordings_dir), self._watch)
-
-    def _watch(self, recording: Recording | None) -> None:
-        if recording is not None:
-            self.push_screen(WatchScreen(recording))
-
-    def action_replay_recording(self) -> None:
-        self.push_screen(OpenRecordingScreen(self.recordings_dir), self._replay_screen)
-
-    def _replay_screen(self, recording: Recording | None) -> None:
-        if recording is not None:
-            self.push_screen(ReplayScreen(recording))
-
-    def on_replay_screen_run(self, request: ReplayScreen.Run) -> None:
-        self.bridge.submit(self._run_replay, request)
-
-    async def _run_replay(self, request: ReplayScreen.Run) -> None:
-        """Runs inside the trio run; the result goes back to the screen as a message."""
-        report = await replay(
-            request.screen.recording, request.target, speed=request.speed, ignore=request.ignore
-        )
-        request.screen.post_message(ReplayScreen.Finished(report))
 
     # -- actions ------------------------------------------------------------------------------
 

@@ -1,0 +1,129 @@
+"""Recording from the UI: start and stop, progress and failure, watching and replaying.
+
+A base class of the app, so the recorder's messages reach these handlers; the recorder
+itself runs in the engine's trio run as a lossless consumer and only posts messages back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.message import Message
+
+from workbench.recording.reader import Recording
+from workbench.recording.recorder import Recorder, RecordingStatus
+from workbench.recording.replay import replay
+from workbench.recording.writer import (
+    RecordingWriteError,
+    RecordingWriter,
+    default_recording_path,
+)
+from workbench.ui.bridge import EngineBridge
+from workbench.ui.model import human_bytes
+from workbench.ui.screens.open_recording import OpenRecordingScreen
+from workbench.ui.screens.replay import ReplayScreen
+from workbench.ui.screens.watch import WatchScreen
+from workbench.ui.widgets.event_log import EventLog
+
+
+class RecordingProgress(Message):
+    """What is on disk so far; ``final`` once the recorder has stopped and closed its file."""
+
+    def __init__(self, recorder: Recorder, status: RecordingStatus) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.status = status
+        self.final = recorder.finished  # read now, in trio: later it is always true
+
+
+class RecordingFailed(Message):
+    """The disk failed; recording stopped, the network session goes on."""
+
+    def __init__(self, recorder: Recorder, reason: str) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.reason = reason
+
+
+class RecordingControl(App[None]):
+    """The recording half of the workbench app (the app provides bridge and folder)."""
+
+    bridge: EngineBridge
+    recordings_dir: Path
+    _recorder: Recorder | None = None  # the running recorder, if any
+
+    def action_toggle_recording(self) -> None:
+        if self._recorder is None:
+            self._start_recording(None)
+        else:
+            self.bridge.call(self._recorder.stop)
+            self._recorder = None
+            self._show_recording(None)
+
+    def _start_recording(self, path: Path | None) -> None:
+        try:
+            writer = RecordingWriter.open(path or default_recording_path(self.recordings_dir))
+        except RecordingWriteError as exc:
+            self.notify(str(exc), title="cannot record", severity="error")
+            return
+        recorder = Recorder(
+            writer,
+            on_progress=lambda status: self.post_message(RecordingProgress(recorder, status)),
+            on_failure=lambda exc: self.post_message(RecordingFailed(recorder, str(exc))),
+        )
+        self._recorder = recorder
+        self.bridge.add_consumer(recorder.run)
+        self._show_recording(recorder.status)
+
+    def on_recording_progress(self, message: RecordingProgress) -> None:
+        if message.recorder is self._recorder:
+            self._show_recording(message.status)
+        elif message.final:
+            status = message.status
+            self.notify(
+                f"{status.path} · {status.events} events · {human_bytes(status.bytes)}",
+                title="recording saved",
+            )
+
+    def on_recording_failed(self, message: RecordingFailed) -> None:
+        if message.recorder is self._recorder:
+            self._recorder = None
+            self._show_recording(None)
+        self.notify(message.reason, title="recording stopped", severity="error", timeout=30)
+
+    def _show_recording(self, status: RecordingStatus | None) -> None:
+        """The log's title doubles as the recording indicator: file name and size."""
+        if not self.is_running:
+            return  # quitting: the recorder's last report arrives while widgets are removed
+        log = self.query_one(EventLog)
+        if status is None:
+            log.border_title = ""
+            return
+        log.border_title = (
+            f"● REC {status.path.name} · {human_bytes(status.bytes)} · {status.events} events"
+        )
+
+    def action_open_recording(self) -> None:
+        self.push_screen(OpenRecordingScreen(self.recordings_dir), self._watch)
+
+    def _watch(self, recording: Recording | None) -> None:
+        if recording is not None:
+            self.push_screen(WatchScreen(recording))
+
+    def action_replay_recording(self) -> None:
+        self.push_screen(OpenRecordingScreen(self.recordings_dir), self._replay_screen)
+
+    def _replay_screen(self, recording: Recording | None) -> None:
+        if recording is not None:
+            self.push_screen(ReplayScreen(recording))
+
+    def on_replay_screen_run(self, request: ReplayScreen.Run) -> None:
+        self.bridge.submit(self._run_replay, request)
+
+    async def _run_replay(self, request: ReplayScreen.Run) -> None:
+        """Runs inside the trio run; the result goes back to the screen as a message."""
+        report = await replay(
+            request.screen.recording, request.target, speed=request.speed, ignore=request.ignore
+        )
+        request.screen.post_message(ReplayScreen.Finished(report))
