@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import stat
 from pathlib import Path
 
@@ -108,3 +109,15 @@ async def test_replay_against_a_live_server_from_the_ui() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_the_picker_opens_the_newest_recording_with_enter(tmp_path: Path) -> None:
+    (tmp_path / "old.jsonl").write_bytes(SAMPLE.read_bytes())
+    newest = tmp_path / "new.jsonl"
+    newest.write_bytes(SAMPLE.read_bytes())
+    os.utime(tmp_path / "old.jsonl", (1, 1))
+    app = WorkbenchApp(recordings_dir=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, WatchScreen), "the watch screen")
+        assert app.screen.recording.path == newest

@@ -52,6 +52,15 @@ class OpenRecordingScreen(ModalScreen[Recording | None]):
             yield OptionList(*options, id="open-list")
             yield Static(id="open-error")
 
+    def on_mount(self) -> None:
+        """The newest recording is highlighted and focused, so Enter alone opens it."""
+        options = self.query_one("#open-list", OptionList)
+        if options.option_count:
+            options.highlighted = 0
+            options.focus()
+        else:
+            self.query_one("#open-path", Input).focus()
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id is not None:
