@@ -8,6 +8,7 @@ from accepting the connection to holding the last byte (socat through its micros
 from __future__ import annotations
 
 import math
+import os
 import socket
 import sys
 import tempfile
@@ -85,6 +86,17 @@ def run_child(role: str, total: int, timeout: float) -> dict[str, Any]:
     return result
 
 
+def run_disk(total: int, timeout: float) -> dict[str, Any]:
+    """The disk's own ceiling: a recording of N payload bytes is ~4/3 N bytes of file."""
+    child = Child.python("throughput", "disk", total, timeout)
+    try:
+        result = child.result(timeout)
+        child.wait(timeout)
+    finally:
+        stop(child)
+    return result
+
+
 def stop(*children: Child | None) -> None:
     """A failed variant must not leave a listener or a sender behind for the next one."""
     for child in children:
@@ -97,6 +109,8 @@ VARIANTS: list[tuple[str, Callable[[int, float], dict[str, Any]]]] = [
     ("python blocking sockets", lambda n, t: run_child("python", n, t)),
     ("engine, recording off", lambda n, t: run_child("engine", n, t)),
     ("engine, recording on", lambda n, t: run_child("engine-record", n, t)),
+    ("engine, recording on, file in RAM", lambda n, t: run_child("engine-record-ram", n, t)),
+    ("disk alone, writing that file", lambda n, t: run_disk(n, t)),
     ("app, headless", lambda n, t: run_child("app", n, t)),
 ]
 
@@ -174,7 +188,28 @@ def python_receiver(total: int, timeout: float) -> None:
         say("RESULT", {"seconds": seconds, "bytes": got, "events": None, "cpu": cpu})
 
 
-def engine_receiver(total: int, timeout: float, record: bool) -> None:
+def disk_writer(total: int) -> None:
+    """Writes as many bytes as the recording of ``total`` payload bytes takes, and times it."""
+    folder = Path(tempfile.mkdtemp(prefix="workbench-bench-"))
+    path = folder / "disk.bin"
+    chunk, left = bytes(1 << 20), total * 4 // 3
+    start = time.monotonic()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        while left > 0:
+            left -= os.write(fd, chunk[: min(left, len(chunk))])
+    finally:
+        os.close(fd)
+    seconds = time.monotonic() - start
+    result = {"seconds": seconds, "bytes": total, "file_mb": path.stat().st_size / 1e6}
+    path.unlink()
+    folder.rmdir()
+    say("RESULT", result)
+
+
+def engine_receiver(
+    total: int, timeout: float, record: bool, folder_root: str | None = None
+) -> None:
     import trio
 
     from workbench.core import Engine
@@ -182,7 +217,7 @@ def engine_receiver(total: int, timeout: float, record: bool) -> None:
     from workbench.recording.recorder import Recorder
     from workbench.recording.writer import RecordingWriter
 
-    folder = Path(tempfile.mkdtemp(prefix="workbench-bench-"))
+    folder = Path(tempfile.mkdtemp(prefix="workbench-bench-", dir=folder_root))
     path = folder / "throughput.jsonl"
 
     async def main() -> dict[str, Any]:
@@ -255,6 +290,10 @@ if __name__ == "__main__":
         python_receiver(size, limit)
     elif role in ("engine", "engine-record"):
         engine_receiver(size, limit, record=role == "engine-record")
+    elif role == "engine-record-ram":  # tmpfs: what recording costs us, without the disk
+        engine_receiver(size, limit, record=True, folder_root="/dev/shm")
+    elif role == "disk":
+        disk_writer(size)
     elif role == "app":
         app_receiver(size, limit)
     else:
