@@ -90,9 +90,6 @@ class Hub:
         self._batchers.append(batcher)
         return batcher
 
-    def unsubscribe_batches(self, batcher: EventBatcher) -> None:
-        self._batchers.remove(batcher)
-
     def close(self) -> None:
         """End the stream: every lossless consumer's ``async for`` finishes after the last event."""
         for channel in self._lossless:
