@@ -244,6 +244,8 @@ class WorkbenchApp(RecordingControl):
 
     def _tick(self) -> None:
         """Durations advance with the clock, not with events."""
+        if not self.is_running:
+            return
         self.query_one(ServerPane).show_peers(self.model.live_peers(None), self._clock())
 
     # -- server intents -----------------------------------------------------------------------

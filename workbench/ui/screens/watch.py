@@ -45,14 +45,17 @@ class WatchScreen(Screen[None]):
         self.playback = Playback(recording.events)
         self._timer: Timer | None = None
         self._due_now = False
+        # Held, not queried: playback callbacks may still run while the screen is removed.
+        self._log = EventLog(id="watch-log")
+        self._player = Static(id="player")
 
     def compose(self) -> ComposeResult:
-        yield Static(id="player")
-        yield EventLog(id="watch-log")
+        yield self._player
+        yield self._log
         yield Footer()
 
     def on_mount(self) -> None:
-        log = self.query_one(EventLog)
+        log = self._log
         log.border_title = f"recording {self.recording.path}"
         if self.recording.warning:
             self.notify(self.recording.warning, title="recording cut short", severity="warning")
@@ -77,7 +80,7 @@ class WatchScreen(Screen[None]):
 
     def _play_due(self) -> None:
         self._timer = None
-        self.query_one(EventLog).add_events(self.playback.take())
+        self._log.add_events(self.playback.take())
         self._schedule()
 
     def _show_status(self) -> None:
@@ -88,16 +91,15 @@ class WatchScreen(Screen[None]):
             f"{len(playback.events)} events · {playback.speed_label} · "
             "space pause · n step · +/- speed · ctrl+home/end jump · t re-send"
         )
-        player = self.query_one("#player", Static)
-        player.update(Text(line))
-        player.set_class(playback.paused, "-paused")
+        self._player.update(Text(line))
+        self._player.set_class(playback.paused, "-paused")
 
     def action_toggle_pause(self) -> None:
         self.playback.paused = not self.playback.paused
         self._schedule()
 
     def action_step(self) -> None:
-        self.query_one(EventLog).add_events(self.playback.step())
+        self._log.add_events(self.playback.step())
         self._schedule()
 
     def action_faster(self) -> None:
@@ -110,11 +112,11 @@ class WatchScreen(Screen[None]):
 
     def action_rewind(self) -> None:
         self.playback.rewind()
-        self.query_one(EventLog).clear()
+        self._log.clear()
         self._schedule()
 
     def action_to_end(self) -> None:
-        self.query_one(EventLog).add_events(self.playback.rest())
+        self._log.add_events(self.playback.rest())
         self._schedule()
 
     def action_replay(self) -> None:
