@@ -74,12 +74,10 @@ def main_replay(argv: list[str]) -> int:
         default=10.0,
         help="give up on a connection after S seconds (default 10)",
     )
-    args = _parse(parser, argv)
-    if isinstance(args, int):
-        return args
-    recording = _load(parser.prog, args.file)
-    if recording is None:
-        return EXIT_ERROR
+    loaded = _parse_and_load(parser, argv)
+    if isinstance(loaded, int):
+        return loaded
+    args, recording = loaded
     try:
         ignore = _combined(args.ignore)
     except re.error as exc:
@@ -143,12 +141,10 @@ def main_mock(argv: list[str]) -> int:
         type=listen_endpoint,
         help="where to listen (port 0 picks a free one)",
     )
-    args = _parse(parser, argv)
-    if isinstance(args, int):
-        return args
-    recording = _load(parser.prog, args.file)
-    if recording is None:
-        return EXIT_ERROR
+    loaded = _parse_and_load(parser, argv)
+    if isinstance(loaded, int):
+        return loaded
+    args, recording = loaded
     if not server_scripts(recording.events):
         return _error(parser.prog, f"{args.file}: the recording holds no conversation to serve")
     summary = MockSummary()
@@ -200,12 +196,10 @@ def main_show(argv: list[str]) -> int:
     )
     parser.add_argument("file", metavar="FILE", help="a recording (.jsonl)")
     parser.add_argument("--hex", action="store_true", help="show payloads as hex dumps")
-    args = _parse(parser, argv)
-    if isinstance(args, int):
-        return args
-    recording = _load(parser.prog, args.file)
-    if recording is None:
-        return EXIT_ERROR
+    loaded = _parse_and_load(parser, argv)
+    if isinstance(loaded, int):
+        return loaded
+    args, recording = loaded
     _print_lines(transcript_lines(recording, hex=args.hex))
     if recording.warning:
         print(f"{parser.prog}: warning: {args.file}: {recording.warning}", file=sys.stderr)
@@ -226,20 +220,22 @@ def _print_lines(lines: Iterable[str]) -> None:
 # -- shared ---------------------------------------------------------------------------------
 
 
-def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
-    """Parsed arguments, or the exit status argparse chose (``--help``, a usage error)."""
+def _parse_and_load(
+    parser: argparse.ArgumentParser, argv: list[str]
+) -> tuple[argparse.Namespace, Recording] | int:
+    """Arguments and the recording they name, or the exit status to stop with.
+
+    argparse's own exits (``--help``, a usage error) become return values so every
+    subcommand can be called as a function, and an unreadable recording is one line, exit 2.
+    """
     try:
-        return parser.parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
-
-
-def _load(prog: str, path: str) -> Recording | None:
     try:
-        return read_recording(path)
+        return args, read_recording(args.file)
     except RecordingError as exc:
-        _error(prog, str(exc))
-        return None
+        return _error(parser.prog, str(exc))
 
 
 def _error(prog: str, message: str) -> int:
