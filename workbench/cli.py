@@ -29,7 +29,7 @@ EXAMPLES = """\
 subcommands (no UI; `workbench NAME --help` for details):
   replay FILE --target HOST:PORT            re-send a recording to a live server, diff the answers
   mock FILE --listen HOST:PORT              serve a recording's server side to any client
-  show FILE [--hex]                         print a recording as a transcript
+  show FILE [--hex | --jsonl]               print a recording as a transcript, or as JSON Lines
 
 examples:
   workbench                                 open the workbench

@@ -13,7 +13,9 @@ import os
 import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from functools import partial
+from itertools import chain
 from typing import TypeVar
 
 import trio
@@ -21,9 +23,14 @@ import trio
 from workbench.core import NetworkError
 from workbench.endpoints import OneLineParser, connect_endpoint, listen_endpoint
 from workbench.events import Address
-from workbench.recording.format import RecordingError
+from workbench.recording.format import (
+    FORMAT_VERSION,
+    RecordingError,
+    encode_event,
+    encode_header,
+)
 from workbench.recording.mock import MockSummary, ServedClient, serve_mock
-from workbench.recording.reader import Recording, read_recording
+from workbench.recording.reader import Recording, RecordingReader, read_recording
 from workbench.recording.replay import (
     ConnectionResult,
     ReplayReport,
@@ -49,7 +56,7 @@ def main_replay(argv: list[str]) -> int:
         description="Re-send the client side of a recording to a live server and compare what "
         "comes back with what was recorded. Exit status: 0 all match, 1 differences, 2 error.",
     )
-    parser.add_argument("file", metavar="FILE", help="a recording (.jsonl)")
+    parser.add_argument("file", metavar="FILE", help="a recording (.wbrec, or .jsonl)")
     parser.add_argument("--target", metavar="HOST:PORT", required=True, type=connect_endpoint)
     parser.add_argument(
         "--speed",
@@ -133,7 +140,7 @@ def main_mock(argv: list[str]) -> int:
         description="Serve the server side of a recording to any number of clients, answering "
         "each the way the recorded server did. Stop with Ctrl-C for a summary.",
     )
-    parser.add_argument("file", metavar="FILE", help="a recording (.jsonl)")
+    parser.add_argument("file", metavar="FILE", help="a recording (.wbrec, or .jsonl)")
     parser.add_argument(
         "--listen",
         metavar="HOST:PORT",
@@ -192,18 +199,50 @@ def _print_served(client: ServedClient) -> None:
 def main_show(argv: list[str]) -> int:
     parser = OneLineParser(
         prog="workbench show",
-        description="Print a recording as a log, one line per event.",
+        description="Print a recording as a log, one line per event, or as JSON Lines for jq.",
     )
-    parser.add_argument("file", metavar="FILE", help="a recording (.jsonl)")
-    parser.add_argument("--hex", action="store_true", help="show payloads as hex dumps")
-    loaded = _parse_and_load(parser, argv)
-    if isinstance(loaded, int):
-        return loaded
-    args, recording = loaded
+    parser.add_argument("file", metavar="FILE", help="a recording (.wbrec, or .jsonl)")
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("--hex", action="store_true", help="show payloads as hex dumps")
+    form.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="print the recording itself with every payload inline in base64: pure JSON Lines,"
+        " which jq reads and workbench reads back",
+    )
+    args = _parse(parser, argv)
+    if isinstance(args, int):
+        return args
+    if args.jsonl:
+        return _export_jsonl(parser.prog, args.file)
+    try:
+        recording = read_recording(args.file)
+    except RecordingError as exc:
+        return _error(parser.prog, str(exc))
     _print_lines(transcript_lines(recording, hex=args.hex))
-    if recording.warning:
-        print(f"{parser.prog}: warning: {args.file}: {recording.warning}", file=sys.stderr)
+    _warn_if_cut_short(parser.prog, args.file, recording.warning)
     return EXIT_OK
+
+
+def _export_jsonl(prog: str, path: str) -> int:
+    """Streamed, so exporting a recording bigger than memory works."""
+    try:
+        with RecordingReader(path) as reader:
+            header = replace(reader.header, version=FORMAT_VERSION)
+            lines = chain(
+                [encode_header(header)],
+                (encode_event(event, header.started_mono) for event in reader),
+            )
+            _print_lines(lines)
+    except RecordingError as exc:
+        return _error(prog, str(exc))
+    _warn_if_cut_short(prog, path, reader.warning)
+    return EXIT_OK
+
+
+def _warn_if_cut_short(prog: str, path: str, warning: str | None) -> None:
+    if warning:
+        print(f"{prog}: warning: {path}: {warning}", file=sys.stderr)
 
 
 def _print_lines(lines: Iterable[str]) -> None:
@@ -225,17 +264,24 @@ def _parse_and_load(
 ) -> tuple[argparse.Namespace, Recording] | int:
     """Arguments and the recording they name, or the exit status to stop with.
 
-    argparse's own exits (``--help``, a usage error) become return values so every
-    subcommand can be called as a function, and an unreadable recording is one line, exit 2.
+    Every subcommand can be called as a function, and an unreadable recording is one line,
+    exit 2.
     """
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    args = _parse(parser, argv)
+    if isinstance(args, int):
+        return args
     try:
         return args, read_recording(args.file)
     except RecordingError as exc:
         return _error(parser.prog, str(exc))
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
+    """argparse's own exits (``--help``, a usage error) become return values."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
 
 
 def _error(prog: str, message: str) -> int:

@@ -36,10 +36,12 @@ from workbench.recording.format import (
     decode_event,
     decode_header,
     encode_event,
+    encode_event_parts,
     encode_header,
     new_header,
     parse_address,
     parse_line,
+    raw_size,
 )
 
 START = 1000.0
@@ -144,7 +146,7 @@ def test_header_line_says_what_it_is() -> None:
     obj = json.loads(line)
     assert obj == {
         "format": "workbench-recording",
-        "version": "1.1",
+        "version": "2.0",
         "tool_version": __version__,
         "started": "2023-11-14T22:13:20.000+00:00",
         "started_wall": 1_700_000_000.0,
@@ -156,11 +158,11 @@ def test_header_line_says_what_it_is() -> None:
 
 def test_newer_major_version_is_refused_clearly() -> None:
     obj = json.loads(encode_header(header()))
-    obj["version"] = "2.0"
+    obj["version"] = "3.0"
     with pytest.raises(RecordingError) as caught:
         decode_header(obj)
     assert str(caught.value) == (
-        "line 1: recording format version 2.0 is newer than this workbench understands (1.x)"
+        "line 1: recording format version 3.0 is newer than this workbench understands (1.x, 2.x)"
     )
     assert caught.value.line_no == 1
 
@@ -168,7 +170,7 @@ def test_newer_major_version_is_refused_clearly() -> None:
 def test_older_major_without_migration_is_refused_clearly() -> None:
     obj = json.loads(encode_header(header()))
     obj["version"] = "0.3"
-    with pytest.raises(RecordingError, match=r"version 0\.3 is older .* \(1\.x\)"):
+    with pytest.raises(RecordingError, match=r"version 0\.3 is older .* \(1\.x, 2\.x\)"):
         decode_header(obj)
 
 
@@ -266,3 +268,35 @@ def test_version_1_0_send_lines_without_pending_still_read() -> None:
     }  # fmt: skip
     event = decode_event(line, 2, header)
     assert isinstance(event, Sent) and event.data == b"hi" and event.pending == 0
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda event: event.kind)
+def test_raw_framing_round_trips_every_kind(event: Event) -> None:
+    whole = b"".join(encode_event_parts(event, START))
+    line, after = whole.split(b"\n", 1)
+    obj = parse_line(line + b"\n", 2)
+    size = raw_size(obj, 2, header())
+    if isinstance(event, Sent | Received):
+        assert (size, after) == (len(event.data), event.data + b"\n")
+        assert "data_b64" not in obj and "text" not in obj  # nothing is stored twice
+    else:
+        assert (size, after) == (None, b"")
+    raw = None if size is None else after[:size]
+    assert decode_event(obj, 2, header(), raw) == event
+
+
+@pytest.mark.parametrize("value", [-1, "5", 1.0, True, None])
+def test_a_raw_count_must_be_a_byte_count(value: object) -> None:
+    with pytest.raises(RecordingError, match=r"line 4: field 'raw' should be a byte count"):
+        raw_size({"kind": "recv", "raw": value}, 4, header())
+
+
+def test_format_1_lines_never_frame_raw_bytes() -> None:
+    assert raw_size({"kind": "recv", "raw": 5}, 2, header((1, 1))) is None
+
+
+def test_raw_bytes_after_an_event_without_a_payload_are_an_error() -> None:
+    obj = json.loads(encode_event(SAMPLES[7], START))
+    message = "line 3: raw bytes follow this line, but eof events carry no payload"
+    with pytest.raises(RecordingError, match=message):
+        decode_event(obj, 3, header(), b"surprise")

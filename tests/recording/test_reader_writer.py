@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import errno
 import json
 import os
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -109,13 +111,44 @@ def test_iter_events_streams_the_same_events(tmp_path: Path) -> None:
     assert list(iter_events(record(tmp_path / "r.jsonl", EVENTS))) == EVENTS
 
 
+def test_payloads_are_stored_raw_after_their_line(tmp_path: Path) -> None:
+    sent = Sent(seq=1, mono=START, wall=0.0, conn=1, side=Side.CLIENT, data=b"GET /\r\n\x1b[2J\n")
+    path = record(tmp_path / "r.wbrec", [sent, EVENTS[0]])
+    _, line, rest = path.read_bytes().split(b"\n", 2)
+    assert json.loads(line)["raw"] == len(sent.data)
+    assert rest.startswith(sent.data + b"\n{")
+
+
+def export_jsonl(source: Path, target: Path) -> Path:
+    """``workbench show --jsonl``, run as people run it, its output saved to ``target``."""
+    with target.open("wb") as out:
+        subprocess.run(
+            [sys.executable, "-m", "workbench", "show", "--jsonl", str(source)],
+            stdout=out,
+            check=True,
+        )
+    return target
+
+
+def test_the_jsonl_export_reads_back_as_the_same_events(tmp_path: Path) -> None:
+    exported = export_jsonl(record(tmp_path / "r.wbrec", EVENTS), tmp_path / "r.jsonl")
+    lines = exported.read_bytes().splitlines()
+    assert len(lines) == len(EVENTS) + 1  # pure JSON Lines: no payload spans lines
+    assert all(b'"raw"' not in line for line in lines)
+    assert read_recording(exported).events == EVENTS
+
+
 @pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
-def test_jq_reads_every_line(tmp_path: Path) -> None:
-    path = record(tmp_path / "r.jsonl", EVENTS)
+def test_jq_reads_every_line_of_the_export(tmp_path: Path) -> None:
+    exported = export_jsonl(record(tmp_path / "r.wbrec", EVENTS), tmp_path / "r.jsonl")
     done = subprocess.run(
-        ["jq", "-c", "{kind, t}"], input=path.read_bytes(), capture_output=True, check=True
+        ["jq", "-r", "select(.data_b64) | .data_b64"],
+        input=exported.read_bytes(),
+        capture_output=True,
+        check=True,
     )
-    assert len(done.stdout.splitlines()) == len(EVENTS) + 1
+    payloads = [base64.b64decode(text) for text in done.stdout.splitlines()]
+    assert payloads == [event.data for event in EVENTS if isinstance(event, Sent | Received)]
 
 
 def test_counters_match_the_file(tmp_path: Path) -> None:
@@ -147,10 +180,10 @@ def test_existing_files_are_never_overwritten(tmp_path: Path) -> None:
 def test_default_path_is_named_after_the_time_and_never_exists(tmp_path: Path) -> None:
     now = datetime(2024, 3, 5, 7, 8, 9)
     first = default_recording_path(tmp_path, now)
-    assert first == tmp_path / "session-20240305-070809.jsonl"
+    assert first == tmp_path / "session-20240305-070809.wbrec"
     first.touch()
-    (tmp_path / "session-20240305-070809-2.jsonl").symlink_to(tmp_path / "missing")
-    assert default_recording_path(tmp_path, now) == tmp_path / "session-20240305-070809-3.jsonl"
+    (tmp_path / "session-20240305-070809-2.wbrec").symlink_to(tmp_path / "missing")
+    assert default_recording_path(tmp_path, now) == tmp_path / "session-20240305-070809-3.wbrec"
 
 
 def test_default_path_defaults_to_now(tmp_path: Path) -> None:
@@ -236,6 +269,67 @@ def test_the_reader_reports_truncation_after_streaming(tmp_path: Path) -> None:
     assert list(iter_events(path)) == EVENTS[:2]
 
 
+PAYLOAD_EVENTS = [
+    EVENTS[0],
+    Sent(seq=2, mono=START, wall=0.0, conn=1, side=Side.CLIENT, data=b"one\ntwo\n\nthree"),
+    Received(seq=3, mono=START, wall=0.0, conn=1, side=Side.CLIENT, data=b"\n" * 40 + b"{}"),
+]
+
+
+def test_a_crash_inside_a_raw_payload_keeps_every_complete_event(tmp_path: Path) -> None:
+    path = record(tmp_path / "r.wbrec", PAYLOAD_EVENTS)
+    whole = path.read_bytes()
+    last_start = whole.rindex(b'{"t"')
+    last_line_no = whole[:last_start].count(b"\n") + 1
+    for cut in range(last_start + 1, len(whole) - 1):
+        path.write_bytes(whole[:cut])
+        recording = read_recording(path)
+        assert (recording.events, recording.truncated) == (PAYLOAD_EVENTS[:-1], True)
+        assert f"line {last_line_no}" in (recording.warning or "")
+
+
+def test_a_payload_missing_only_its_closing_newline_is_complete(tmp_path: Path) -> None:
+    path = record(tmp_path / "r.wbrec", PAYLOAD_EVENTS)
+    path.write_bytes(path.read_bytes()[:-1])
+    assert read_recording(path).events == PAYLOAD_EVENTS
+
+
+def test_line_numbers_count_the_lines_inside_payloads(tmp_path: Path) -> None:
+    path = record(tmp_path / "r.wbrec", [*PAYLOAD_EVENTS, EVENTS[1]])
+    lines = lines_of(path)
+    assert lines[-1].startswith(b'{"t"')
+    lines[-1] = b"this is not json\n"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(RecordingError) as caught:
+        read_recording(path)
+    assert caught.value.line_no == len(lines)  # what an editor shows for that line
+
+
+def test_a_raw_count_too_small_is_damage_not_truncation(tmp_path: Path) -> None:
+    path = record(tmp_path / "r.wbrec", PAYLOAD_EVENTS)
+    path.write_bytes(path.read_bytes().replace(b'"raw": 14}', b'"raw": 13}'))
+    with pytest.raises(RecordingError, match="line 3: the 13 raw bytes .* not end with a newline"):
+        read_recording(path)
+
+
+def test_a_raw_count_beyond_the_file_is_a_truncation_read_in_bounded_pieces(
+    tmp_path: Path,
+) -> None:
+    path = record(tmp_path / "r.wbrec", PAYLOAD_EVENTS)
+    path.write_bytes(path.read_bytes().replace(b'"raw": 14}', b'"raw": 999999999999}'))
+    recording = read_recording(path)
+    assert (recording.events, recording.truncated) == (PAYLOAD_EVENTS[:1], True)
+
+
+def test_recordings_of_format_1_still_read(tmp_path: Path) -> None:
+    path = export_jsonl(record(tmp_path / "r.wbrec", EVENTS), tmp_path / "r.jsonl")
+    lines = lines_of(path)
+    lines[0] = lines[0].replace(b'"version": "2.0"', b'"version": "1.1"')
+    path.write_bytes(b"".join(lines))
+    recording = read_recording(path)
+    assert (recording.header.version, recording.events) == ((1, 1), EVENTS)
+
+
 def test_blank_lines_are_harmless(tmp_path: Path) -> None:
     path = record(tmp_path / "r.jsonl", EVENTS[:2])
     path.write_bytes(path.read_bytes().replace(b"\n", b"\n\n"))
@@ -272,8 +366,9 @@ def test_a_complete_last_line_of_garbage_is_an_error_not_a_truncation(tmp_path: 
         (b"[1, 2, 3]\n", " line 1: not a workbench recording (no header)"),
         (b'{"t": 0.5, "kind": "eof"}\n', " line 1: not a workbench recording (no header)"),
         (
-            b'{"format": "workbench-recording", "version": "2.0"}\n',
-            " line 1: recording format version 2.0 is newer than this workbench understands (1.x)",
+            b'{"format": "workbench-recording", "version": "3.0"}\n',
+            " line 1: recording format version 3.0 is newer than this workbench understands"
+            " (1.x, 2.x)",
         ),
     ],
 )
@@ -306,7 +401,8 @@ def test_unreadable_paths_say_why(tmp_path: Path, make: Any) -> None:
 
 @pytest.fixture(scope="module")
 def real_recording(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    return record(tmp_path_factory.mktemp("real") / "r.jsonl", EVENTS[:6]).read_bytes()
+    events = [*EVENTS[:8], EVENTS[9]]  # both kinds of payload; not the 1 MiB one
+    return record(tmp_path_factory.mktemp("real") / "r.wbrec", events).read_bytes()
 
 
 def read_anything(path: Path, content: bytes) -> None:
@@ -342,7 +438,7 @@ json_values = st.recursive(
     max_leaves=10,
 )
 event_keys = st.sampled_from(
-    ["t", "kind", "seq", "conn", "side", "local", "remote", "wall", "data_b64", "by", "errno"]
+    ["t", "kind", "seq", "conn", "side", "local", "remote", "wall", "data_b64", "raw", "by"]
 )
 
 

@@ -62,7 +62,7 @@ def test_a_truncated_file_shows_what_is_readable_and_warns(
     events = len(read_recording(ECHO).events)
     assert len(out.splitlines()) == events  # the header line plus all but the last event
     assert err == (
-        f"workbench show: warning: {cut}: the last line (line {events + 1}) was cut short"
+        f"workbench show: warning: {cut}: the last event (line {events + 1}) was cut short"
         " — the recording ends at the last complete event\n"
     )
 

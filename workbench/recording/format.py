@@ -1,27 +1,35 @@
-"""The recording file format: versioned JSON Lines that both workbench and people (with jq) read.
+"""The recording file format: versioned JSON Lines, with payloads stored raw after their line.
 
 A recording must outlive the workbench that wrote it, so every file names its format version on
 its first line and readers decide from that alone, never by guessing from the fields they meet.
 
-Layout: UTF-8 text, one JSON object per line, written ASCII-only (non-ASCII is ``\\u`` escaped)
-so that no string an event can hold breaks the encoding and every tool can read every line.
+Layout: one JSON object per line, written ASCII-only (non-ASCII is ``\\u`` escaped) so that no
+string an event can hold breaks the encoding and every tool can read every line.
 
-* Line 1, the header: ``{"format": "workbench-recording", "version": "1.0", "tool_version": ...,
+* Line 1, the header: ``{"format": "workbench-recording", "version": "2.0", "tool_version": ...,
   "started": <ISO-8601 UTC>, "started_wall": <epoch>, "started_mono": <monotonic>, "host": ...}``.
 * Then one line per engine event: ``{"t": <seconds since started_mono>, "kind": "recv",
   "seq": ..., "conn": ..., "side": ..., "local": "127.0.0.1:5000", "remote": "[::1]:40000",
-  "wall": <epoch>, ...}`` followed by the fields of that kind of event. Payloads are stored
-  exactly as ``"data_b64"``; ``"size"`` and a ``"text"`` preview are there for people and jq
-  only and are never read back. Non-finite numbers (an infinite timeout) are written as the
-  strings ``"inf"``, ``"-inf"`` and ``"nan"`` because jq rejects bare ``Infinity``.
+  "wall": <epoch>, ...}`` followed by the fields of that kind of event. Non-finite numbers (an
+  infinite timeout) are written as the strings ``"inf"``, ``"-inf"`` and ``"nan"`` because jq
+  rejects bare ``Infinity``.
+* A payload (the bytes of a send or recv) is stored in one of two ways, and readers take both:
+  - raw, which is what the recorder writes: the line ends with ``"raw": N`` and is followed by
+    exactly N bytes, exactly as they crossed the wire, and one newline. Raw is what lets a
+    recording keep up with a loopback stream: encoding every byte as base64 text capped a
+    recorded connection at a fifth of what the engine moves;
+  - inline, which ``workbench show --jsonl`` writes so that jq can read every line:
+    ``"data_b64"`` holds the payload exactly, and ``"size"`` and a ``"text"`` preview are there
+    for people only and never read back. Version 1 files hold all their payloads this way.
 
 Versioning rules, for whoever changes this file or the events in ``workbench.events``:
 
 * A field that older readers can safely ignore: bump the minor version. Readers accept any minor
   of a major they know and ignore fields they do not know.
 * Anything else (a renamed, removed or newly required field, a new event kind, a changed
-  meaning): bump the major version and add to ``MIGRATIONS`` a function that upgrades one event
-  dict from the previous major, so every recording ever written stays readable.
+  meaning, a new way of framing lines): bump the major version and add to ``MIGRATIONS`` a
+  function that upgrades one event dict from the previous major, so every recording ever
+  written stays readable.
 """
 
 from __future__ import annotations
@@ -44,18 +52,27 @@ from workbench import __version__
 from workbench.events import EVENT_TYPES, Address, Closer, Event, Side
 
 FORMAT_NAME = "workbench-recording"
-FORMAT_VERSION = (1, 1)
-"""1.1 added ``pending`` to send events; it is optional, so 1.0 files read as they are."""
+FORMAT_VERSION = (2, 0)
+"""1.1 added ``pending`` to send events (optional); 2.0 added raw payloads after their line."""
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+RAW_KEY = "raw"
+"""The key whose value says how many raw payload bytes follow the line (format 2 and later)."""
+
+
+def _from_major_1(obj: dict[str, Any]) -> dict[str, Any]:
+    """A 1.x line is already a 2.x line whose payload is inline; only the framing is new."""
+    return obj
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_major_1}
 """Old major -> function upgrading one event dict to the next major; the reader chains them.
 
-Empty while 1 is the only major. A migration may raise KeyError, TypeError or ValueError on
-input it cannot upgrade; the reader reports that as a RecordingError for that line.
+A migration may raise KeyError, TypeError or ValueError on input it cannot upgrade; the reader
+reports that as a RecordingError for that line.
 """
 
 PREVIEW_BYTES = 256
-"""How much of a payload the human-only ``text`` preview shows; ``data_b64`` always has it all."""
+"""How much of an inline payload's human-only ``text`` preview shows; ``data_b64`` has it all."""
 
 _NON_FINITE = ("inf", "-inf", "nan")
 _LEADING_FIELDS = ("seq", "conn", "side", "local", "remote", "wall")
@@ -145,37 +162,51 @@ def decode_header(obj: dict[str, Any]) -> Header:
 
 
 def encode_event(event: Event, started_mono: float) -> str:
-    """One event as one JSON line (without the newline), timed relative to the header."""
-    return b"".join(encode_event_parts(event, started_mono))[:-1].decode("ascii")
+    """One event as one JSON line (without the newline), its payload inline, for jq and tests."""
+    return b"".join(encode_event_parts(event, started_mono, inline=True))[:-1].decode("ascii")
 
 
-def encode_event_parts(event: Event, started_mono: float) -> list[bytes]:
-    """The same line, newline included, as pieces to hand to ``os.writev`` uncopied.
+def encode_event_parts(event: Event, started_mono: float, *, inline: bool = False) -> list[bytes]:
+    """One event's line, newline included, as pieces to hand to ``os.writev`` uncopied.
 
-    The base64 payload is never passed through json.dumps: its alphabet needs no escaping,
-    and scanning it (then re-encoding and joining the line) cost three times the base64
-    encoding itself, capping a recorded connection far below what the engine moves.
+    A payload is raw after the line unless ``inline`` asks for base64 in it. Either way it is
+    never passed through json.dumps: scanning it (then re-encoding and joining the line) cost
+    three times the base64 encoding itself.
     """
     obj: dict[str, object] = {"t": _finite(event.mono - started_mono), "kind": event.kind}
     payload: tuple[str, bytes] | None = None
     for spec in _SCHEMAS[event.kind][1]:
         value = getattr(event, spec.name)
         if isinstance(value, bytes):
-            obj["size"] = len(value)
-            obj["text"] = _preview(value)
             payload = (spec.key, value)
+            if inline:
+                obj["size"] = len(value)
+                obj["text"] = _preview(value)
         else:
             obj[spec.key] = _plain(value)
-    head = _dump(obj).encode("ascii")  # ensure_ascii: the line is pure ASCII
     if payload is None:
-        return [head, b"\n"]
+        return [_dump(obj).encode("ascii"), b"\n"]
     key, data = payload
+    if not inline:
+        obj[RAW_KEY] = len(data)
+        return [_dump(obj).encode("ascii") + b"\n", data, b"\n"]
+    head = _dump(obj).encode("ascii")  # ensure_ascii: the line is pure ASCII
     return [head[:-1], f', "{key}": "'.encode("ascii"), base64.b64encode(data), b'"}\n']
 
 
-def decode_event(obj: dict[str, Any], line_no: int, header: Header) -> Event:
+def raw_size(obj: dict[str, Any], line_no: int, header: Header) -> int | None:
+    """How many raw payload bytes follow this line in the file: None when none do."""
+    if header.version[0] < 2 or RAW_KEY not in obj:
+        return None
+    return _take(obj, RAW_KEY, _size, line_no)
+
+
+def decode_event(
+    obj: dict[str, Any], line_no: int, header: Header, raw: bytes | None = None
+) -> Event:
     """Rebuild the exact event a line was written from; ``mono`` is the header's plus ``t``.
 
+    ``raw`` is the payload the reader found after the line, if ``raw_size`` said one follows.
     Lines of an older major are first upgraded through MIGRATIONS, one major at a time.
     """
     obj = _upgrade(obj, header.version[0], line_no)
@@ -183,11 +214,15 @@ def decode_event(obj: dict[str, Any], line_no: int, header: Header) -> Event:
     if kind not in _SCHEMAS:
         raise RecordingError(f"unknown event kind {reprlib.repr(kind)}", line_no=line_no)
     cls, specs = _SCHEMAS[kind]
-    values: dict[str, Any] = {
-        spec.name: _take(obj, spec.key, spec.decode, line_no)
-        for spec in specs
-        if not (spec.optional and spec.key not in obj)
-    }
+    values: dict[str, Any] = {}
+    for spec in specs:
+        if raw is not None and spec.decode is _payload:
+            values[spec.name], raw = raw, None
+        elif not (spec.optional and spec.key not in obj):
+            values[spec.name] = _take(obj, spec.key, spec.decode, line_no)
+    if raw is not None:
+        reason = f"raw bytes follow this line, but {kind} events carry no payload"
+        raise RecordingError(reason, line_no=line_no)
     mono = header.started_mono + _take(obj, "t", _number, line_no)
     return cls(mono=mono, **values)
 
@@ -322,6 +357,12 @@ def _optional_integer(value: object) -> int | None:
     raise _Invalid("an integer or null")
 
 
+def _size(value: object) -> int:
+    if type(value) is int and value >= 0:
+        return value
+    raise _Invalid("a byte count")
+
+
 def _number(value: object) -> float:
     if isinstance(value, float):
         return value
@@ -399,9 +440,19 @@ def _fields_of(cls: type[Event]) -> tuple[_Field, ...]:
         key = f"{field.name}_b64" if hint is bytes else field.name
         optional = field.default is not MISSING
         specs.append(_Field(field.name, key, _DECODERS[hint], optional))
+    _check_keys(cls, specs)
     leading = {name: index for index, name in enumerate(_LEADING_FIELDS)}
     specs.sort(key=lambda spec: leading.get(spec.name, len(leading)))
     return tuple(specs)
+
+
+def _check_keys(cls: type[Event], specs: list[_Field]) -> None:
+    """A line frames at most one raw payload, and no field may shadow the format's own keys."""
+    if sum(spec.decode is _payload for spec in specs) > 1:
+        raise TypeError(f"{cls.__name__} has two payloads; a line can frame only one")
+    clashes = {spec.key for spec in specs} & {"t", "kind", "size", "text", RAW_KEY}
+    if clashes:
+        raise TypeError(f"{cls.__name__}: field {sorted(clashes)[0]!r} clashes with the format")
 
 
 _SCHEMAS: dict[str, tuple[type[Event], tuple[_Field, ...]]] = {

@@ -1,10 +1,11 @@
 """Reading recordings back, including the ones a crash cut short.
 
-A recording is written while the session runs, so the most likely damage is a last line that a
-crash or kill interrupted. That loses one event, not the recording: readers keep everything
-before it and say so. Damage anywhere else means the file is not what we wrote, and is an error
-naming the line. Whatever the bytes, readers raise RecordingError and nothing else, because
-recordings are shared and opened by people who did not make them.
+A recording is written while the session runs, so the most likely damage is a last event that a
+crash or kill interrupted, in its line or in the raw payload after it. That loses one event, not
+the recording: readers keep everything before it and say so. Damage anywhere else means the
+file is not what we wrote, and is an error naming the line. Whatever the bytes, readers raise
+RecordingError and nothing else, because recordings are shared and opened by people who did not
+make them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from workbench.recording.format import (
     decode_event,
     decode_header,
     parse_line,
+    raw_size,
 )
+
+PAYLOAD_PIECE = 1 << 20
+"""The most a reader asks for at once while reading a raw payload."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +71,15 @@ class RecordingReader:
         if self.truncated_at is None:
             return None
         return (
-            f"the last line (line {self.truncated_at}) was cut short"
+            f"the last event (line {self.truncated_at}) was cut short"
             " — the recording ends at the last complete event"
         )
 
     def __iter__(self) -> Iterator[Event]:
+        line_no = 2
         try:
-            for line_no, raw in self._lines(first=2):
-                event = self._decode(raw, line_no)
+            while raw := self._readline(line_no):
+                event, line_no = self._decode(raw, line_no)
                 if event is not None:
                     yield event
         except RecordingError as exc:
@@ -106,12 +112,6 @@ class RecordingReader:
         except RecordingError as exc:
             raise exc.in_file(self.path) from None
 
-    def _lines(self, first: int) -> Iterator[tuple[int, bytes]]:
-        line_no = first
-        while raw := self._readline(line_no):
-            yield line_no, raw
-            line_no += 1
-
     def _readline(self, line_no: int) -> bytes:
         """One raw line; a read failure mid-file is a RecordingError like any other damage."""
         try:
@@ -120,18 +120,54 @@ class RecordingReader:
             reason = f"cannot read ({exc.strerror or exc})"
             raise RecordingError(reason, line_no=line_no, path=self.path) from None
 
-    def _decode(self, raw: bytes, line_no: int) -> Event | None:
-        """The line's event, or None for a blank line or a cut-short last line."""
+    def _read(self, size: int, line_no: int) -> bytes:
+        try:
+            return self._file.read(size)
+        except OSError as exc:
+            reason = f"cannot read ({exc.strerror or exc})"
+            raise RecordingError(reason, line_no=line_no, path=self.path) from None
+
+    def _decode(self, raw: bytes, line_no: int) -> tuple[Event | None, int]:
+        """The event this line starts (None if blank or cut short) and the next line's number.
+
+        Line numbers count the newlines inside raw payloads too, so they match what an editor
+        shows.
+        """
         if not raw.strip():
-            return None
+            return None, line_no + 1
         try:
             obj = parse_line(raw, line_no)
         except RecordingError:
             if raw.endswith(b"\n"):
                 raise
             self.truncated_at = line_no  # only the last line can lack its newline
-            return None
-        return decode_event(obj, line_no, self.header)
+            return None, line_no + 1
+        size = raw_size(obj, line_no, self.header)
+        if size is None:
+            return decode_event(obj, line_no, self.header), line_no + 1
+        payload = self._read_payload(size, line_no)
+        if payload is None:
+            self.truncated_at = line_no
+            return None, line_no + 1
+        event = decode_event(obj, line_no, self.header, payload)
+        return event, line_no + 2 + payload.count(b"\n")
+
+    def _read_payload(self, size: int, line_no: int) -> bytes | None:
+        """The raw bytes after a line, or None if the file ends before they do.
+
+        Read in bounded pieces: a damaged count must cost what the file holds, not what it says.
+        """
+        pieces, left = [], size
+        while left:
+            piece = self._read(min(left, PAYLOAD_PIECE), line_no)
+            if not piece:
+                return None
+            pieces.append(piece)
+            left -= len(piece)
+        if self._read(1, line_no) not in (b"\n", b""):
+            reason = f"the {size} raw bytes after this line do not end with a newline"
+            raise RecordingError(f"{reason}: the file is damaged", line_no=line_no)
+        return b"".join(pieces)
 
 
 def read_recording(path: StrPath) -> Recording:

@@ -27,6 +27,9 @@ from typing import ClassVar
 from workbench.events import Event
 from workbench.recording.format import StrPath, encode_event_parts, encode_header, new_header
 
+SUFFIX = ".wbrec"
+"""New recordings are not pure JSON Lines (their payloads are raw), so they do not claim to be."""
+
 IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
 """How many pieces one os.writev call may take."""
 
@@ -48,10 +51,10 @@ class RecordingWriteError(OSError):
 def default_recording_path(folder: Path, now: datetime | None = None) -> Path:
     """A new file name in ``folder`` named after the local time, never one that exists."""
     stem = f"session-{datetime.now() if now is None else now:%Y%m%d-%H%M%S}"
-    candidate = folder / f"{stem}.jsonl"
+    candidate = folder / f"{stem}{SUFFIX}"
     suffix = 2
     while os.path.lexists(candidate):  # lexists: O_EXCL refuses dangling symlinks too
-        candidate = folder / f"{stem}-{suffix}.jsonl"
+        candidate = folder / f"{stem}-{suffix}{SUFFIX}"
         suffix += 1
     return candidate
 

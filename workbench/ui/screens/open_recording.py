@@ -14,13 +14,18 @@ from textual.widgets.option_list import Option
 
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import Recording, read_recording
+from workbench.recording.writer import SUFFIX
 
 
 def recordings_in(folder: Path) -> list[Path]:
-    """Newest first: the one just recorded is the one people want to watch."""
+    """Newest first: the one just recorded is the one people want to watch.
+
+    ``.jsonl`` too: recordings from before format 2, and those exported for jq.
+    """
     if not folder.is_dir():
         return []
-    return sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    found = [*folder.glob(f"*{SUFFIX}"), *folder.glob("*.jsonl")]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 class OpenRecordingScreen(ModalScreen[Recording | None]):
@@ -45,7 +50,7 @@ class OpenRecordingScreen(ModalScreen[Recording | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"Recordings in {self._folder} (Enter opens) — or type a path:")
-            yield Input(placeholder="path/to/recording.jsonl", id="open-path")
+            yield Input(placeholder=f"path/to/recording{SUFFIX}", id="open-path")
             options = [
                 Option(Text(path.name), id=str(path)) for path in recordings_in(self._folder)
             ]
