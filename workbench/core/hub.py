@@ -29,11 +29,14 @@ E = TypeVar("E", bound=Event)
 
 BatchSink = Callable[[list[Event]], None]
 
+BATCH_INTERVAL = 1 / 30
+"""Seconds between batches at most: a screen needs no more than this to look live."""
+
 
 class EventBatcher:
     """Collects events for one consumer that must never block the engine."""
 
-    def __init__(self, sink: BatchSink, *, interval: float = 1 / 30, max_batch: int = 5000):
+    def __init__(self, sink: BatchSink, *, interval: float = BATCH_INTERVAL, max_batch: int = 5000):
         self._sink = sink
         self._interval = interval
         self._max_batch = max_batch
@@ -83,7 +86,7 @@ class Hub:
         return receive
 
     def subscribe_batches(
-        self, sink: BatchSink, *, interval: float = 1 / 30, max_batch: int = 5000
+        self, sink: BatchSink, *, interval: float = BATCH_INTERVAL, max_batch: int = 5000
     ) -> EventBatcher:
         """A batched subscription; the caller runs ``batcher.run()`` in its nursery."""
         batcher = EventBatcher(sink, interval=interval, max_batch=max_batch)

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from workbench.core import Engine
 from workbench.core.errors import BadArgument, validate_host, validate_port
+from workbench.core.hub import BATCH_INTERVAL
 from workbench.events import Address, Error, Event
 from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.reader import Recording
@@ -196,14 +197,20 @@ class WorkbenchApp(RecordingControl):
         self._panes_due()
 
     def _panes_due(self) -> None:
-        """Redrawing tables and status lines per batch cost most of a flood's CPU."""
-        if self._pane_timer is not None:
-            return
+        """Redrawing tables and status lines per batch cost most of a flood's CPU.
+
+        Panes redraw with the batch that finds them due, so that the log and the panes share
+        one frame. The timer only catches the last changes once batches stop; it waits one
+        batch interval longer, or in a flood it would fire between batches, costing a frame
+        of its own each time.
+        """
         wait = self._panes_shown_at + PANE_INTERVAL - time.monotonic()
         if wait <= 0:
+            if self._pane_timer is not None:
+                self._pane_timer.stop()
             self._refresh_panes()
-        else:
-            self._pane_timer = self.set_timer(wait, self._refresh_panes)
+        elif self._pane_timer is None:
+            self._pane_timer = self.set_timer(wait + BATCH_INTERVAL, self._refresh_panes)
 
     def _refresh_panes(self) -> None:
         self._pane_timer = None

@@ -71,6 +71,7 @@ class ServerPane(Vertical):
         self.echo = False
         self.listening = False
         self.border_title = "Server"
+        self._shown_status: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -142,28 +143,33 @@ class ServerPane(Vertical):
 
     def show_listener(self, view: ListenerView | None, live_peers: int = 0) -> None:
         """Status line and Listen/Stop button; errors keep their hint visible here."""
-        status = self.query_one("#server-status", Static)
         self.listening = bool(view and view.listening)
         button = self.query_one("#listen", Button)
         label = "Stop" if self.listening else "Listen"
         if str(button.label) != label:
             button.label = label
-        status.set_classes("")
+        text, style = self._status(view, live_peers)
+        if (text, style) == self._shown_status:
+            return  # a status update costs a layout pass; in a flood it rarely changes
+        self._shown_status = (text, style)
+        status = self.query_one("#server-status", Static)
+        status.set_classes(style)
+        status.update(Text(text))
+
+    @staticmethod
+    def _status(view: ListenerView | None, live_peers: int) -> tuple[str, str]:
+        """The status line's text and its class."""
         if view is None:
-            status.update(Text("not listening — Listen (F5) to start a server"))
-        elif view.listening and view.local is not None:
+            return "not listening — Listen (F5) to start a server", ""
+        if view.listening and view.local is not None:
             text = f"listening on {view.local} · {live_peers} peer{'s' * (live_peers != 1)}"
             if view.local.host in WILDCARD_HOSTS:
                 text += "\n⚠ open to every network interface: other machines can connect"
-                status.add_class("-warning")
-            else:
-                status.add_class("-listening")
-            status.update(Text(text))
-        elif view.error is not None:
-            status.add_class("-error")
-            status.update(Text(f"{view.error.message}\n{view.error.hint}"))
-        else:
-            status.update(Text("stopped listening — peers stay until closed"))
+                return text, "-warning"
+            return text, "-listening"
+        if view.error is not None:
+            return f"{view.error.message}\n{view.error.hint}", "-error"
+        return "stopped listening — peers stay until closed", ""
 
     def show_peers(self, peers: list[ConnectionView], now: float) -> None:
         """Add or refresh the given peers' rows (only those that changed, or all for ticks)."""
