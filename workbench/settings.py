@@ -39,6 +39,7 @@ class Settings:
     line_ending: LineEnding = LineEnding.LF
     recordings_dir: str = "recordings"
     log_cap: int = 100_000
+    log_payload_mib: int = 256
 
 
 class SaveError(Exception):
@@ -147,7 +148,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _log_cap(value: object) -> int | None:
+def _positive(value: object) -> int | None:
     # bool is an int to Python, but `true` is no log size.
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         return None
@@ -164,5 +165,6 @@ def _choice(kind: type[StrEnum]) -> Callable[[object], StrEnum | None]:
 _CHECKS: dict[str, Callable[[object], Any]] = {field.name: _text for field in fields(Settings)} | {
     "composer_mode": _choice(Mode),
     "line_ending": _choice(LineEnding),
-    "log_cap": _log_cap,
+    "log_cap": _positive,
+    "log_payload_mib": _positive,
 }

@@ -21,7 +21,7 @@ from workbench.events import (
     Sent,
     Side,
 )
-from workbench.ui.event_store import SEARCH_BYTES, EventStore, detail, payload_of
+from workbench.ui.event_store import PAYLOAD_CAP, SEARCH_BYTES, EventStore, detail, payload_of
 
 LOCAL = Address("127.0.0.1", 5000)
 REMOTE = Address("10.0.0.7", 40000)
@@ -76,13 +76,31 @@ def matches(event: Event, search: str) -> bool:
     return raw.lower() in data[:SEARCH_BYTES].lower()
 
 
+def retained(events: list[Event], cap: int, payload_cap: int) -> list[Event]:
+    """The newest events that fit both caps, counted from the newest; that one always stays."""
+    kept: list[Event] = []
+    payload = 0
+    for event in reversed(events):
+        size = len(payload_of(event) or b"")
+        if len(kept) == cap or (kept and payload + size > payload_cap):
+            break
+        kept.append(event)
+        payload += size
+    return kept[::-1]
+
+
 def model_view(
-    events: list[Event], cap: int, conns: set[int] | None, kinds: set[str] | None, search: str
+    events: list[Event],
+    cap: int,
+    conns: set[int] | None,
+    kinds: set[str] | None,
+    search: str,
+    payload_cap: int = PAYLOAD_CAP,
 ) -> list[Event]:
     """What the store should show, computed the slow and obvious way."""
     return [
         ev
-        for ev in events[-cap:]
+        for ev in retained(events, cap, payload_cap)
         if (conns is None or ev.conn in conns)
         and (kinds is None or ev.kind in kinds)
         and matches(ev, search)
@@ -112,6 +130,17 @@ def test_a_batch_larger_than_the_cap_keeps_only_its_newest_events() -> None:
     store.append(events)
     assert list(store.view()) == events[-3:]
     assert (store.dropped, store.total_events, store.bytes_in) == (7, 10, 50)
+
+
+def test_the_payload_cap_bounds_memory_but_keeps_the_newest_event() -> None:
+    store = EventStore(cap=100, payload_cap=1000)
+    small = [data_event(i, data=b"s" * 300) for i in range(5)]
+    removed = store.append(small)
+    assert (list(store.view()), removed, store.payload_bytes) == (small[-3:], 2, 900)
+    huge = data_event(5, data=b"h" * 5000)
+    store.append([huge])
+    assert (list(store.view()), store.payload_bytes) == ([huge], 5000)
+    assert (store.dropped, store.bytes_in) == (5, 6500)  # the totals still count everything
 
 
 def test_filters_by_connection_and_kind() -> None:
@@ -342,14 +371,21 @@ filters = st.tuples(
 )
 
 
-@given(cap=st.integers(1, 12), plan=batches, change_at=st.integers(0, 12), chosen=filters)
+@given(
+    cap=st.integers(1, 12),
+    payload_cap=st.integers(1, 40),
+    plan=batches,
+    change_at=st.integers(0, 12),
+    chosen=filters,
+)
 def test_view_always_matches_the_obvious_model(
     cap: int,
+    payload_cap: int,
     plan: list[list[tuple[int, bool, bytes]]],
     change_at: int,
     chosen: tuple[set[int] | None, set[str] | None, str],
 ) -> None:
-    store = EventStore(cap=cap)
+    store = EventStore(cap=cap, payload_cap=payload_cap)
     events: list[Event] = []
     conns, kinds, search = None, None, ""
     for index, batch in enumerate(plan):
@@ -363,9 +399,11 @@ def test_view_always_matches_the_obvious_model(
         ]
         events += new
         store.append(new)
-        assert list(store.view()) == model_view(events, cap, conns, kinds, search)
+        assert list(store.view()) == model_view(events, cap, conns, kinds, search, payload_cap)
+        kept = retained(events, cap, payload_cap)
+        assert store.payload_bytes == sum(len(payload_of(ev) or b"") for ev in kept)
     assert store.total_events == len(events)
-    assert store.dropped == max(0, len(events) - cap)
+    assert store.dropped == len(events) - len(retained(events, cap, payload_cap))
 
 
 ADDRESSES = [LOCAL, REMOTE, Address("::1", 8080), Address("Example.COM", 80), None]

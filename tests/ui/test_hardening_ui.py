@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import os
 import socket
 from pathlib import Path
@@ -83,6 +84,29 @@ async def test_hostile_bytes_are_inert_and_recorded_exactly(tmp_path: Path) -> N
     recording = read_recording(record)
     received = b"".join(e.data for e in recording.events if isinstance(e, Received))
     assert received == expected
+
+
+async def test_the_log_keeps_its_payload_cap_and_the_recording_keeps_everything(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "settings.json").write_text(json.dumps({"log_payload_mib": 1}))
+    record = tmp_path / "flood.wbrec"
+    stream = os.urandom(4 << 20)
+    app = WorkbenchApp(config=tmp_path, record=record)
+    async with app.run_test(size=(120, 40)) as pilot:
+        port = await listen(app, pilot)
+        _, peer = await asyncio.open_connection("127.0.0.1", port)
+        peer.write(stream)
+        await peer.drain()
+        log = app.query_one(EventLog)
+        await wait_until(pilot, lambda: log.store.bytes_in == len(stream), "all bytes")
+        assert 0 < log.store.payload_bytes <= 1 << 20 and log.store.dropped > 0
+        await wait_until(pilot, lambda: "oldest dropped" in str(log.border_subtitle), "the note")
+        await pilot.press("ctrl+r")
+        peer.close()
+        await peer.wait_closed()
+    received = [e.data for e in read_recording(record).events if isinstance(e, Received)]
+    assert b"".join(received) == stream
 
 
 async def test_binding_every_interface_shows_a_warning() -> None:

@@ -146,7 +146,8 @@ class WorkbenchApp(RecordingControl):
             with Vertical(id="clients-box"):
                 yield Static(Text(NO_CLIENTS), id="no-clients")
                 yield TabbedContent(id="clients")
-        yield EventLog(id="log", cap=self.settings.log_cap)
+        payload_cap = self.settings.log_payload_mib << 20
+        yield EventLog(self.settings.log_cap, payload_cap, id="log")
         yield Composer(id="composer")
         yield Footer()
 

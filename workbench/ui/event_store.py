@@ -35,6 +35,10 @@ from workbench.preview import escape_bytes
 SEARCH_BYTES = 4096
 """How much of a payload free-text search looks at; enough to find a header, cheap to test."""
 
+PAYLOAD_CAP = 256 << 20
+"""Payload bytes the log keeps by default: a bulk transfer must not grow the UI without bound
+(a 100,000-event cap alone allows 25 GB of 256 KiB reads). Recordings keep everything."""
+
 _COMPACT_AT = 4096
 """Dropped slots are reclaimed in chunks so that dropping stays amortised O(1) per event."""
 
@@ -45,6 +49,10 @@ _REMOTE = attrgetter("remote")
 _HEAD = itemgetter(slice(0, SEARCH_BYTES))
 
 _T = TypeVar("_T")
+
+
+def _payload_size(event: Event) -> int:
+    return len(event.data) if isinstance(event, Sent | Received) else 0
 
 
 def clean(text: str) -> str:
@@ -193,12 +201,18 @@ class EventView(Sequence[Event]):
 
 
 class EventStore:
-    """Keeps the newest ``cap`` events and exact running totals over every event ever seen."""
+    """Keeps the newest ``cap`` events, within ``payload_cap`` bytes of payload, and exact
+    running totals over every event ever seen.
 
-    def __init__(self, cap: int = 100_000) -> None:
-        if cap < 1:
-            raise ValueError("cap must be at least 1")
+    The newest event always stays, whatever its size: the log must show what just happened.
+    """
+
+    def __init__(self, cap: int = 100_000, payload_cap: int = PAYLOAD_CAP) -> None:
+        if cap < 1 or payload_cap < 1:
+            raise ValueError("caps must be at least 1")
         self.cap = cap
+        self.payload_cap = payload_cap
+        self.payload_bytes = 0  # of the retained events
         self.total_events = 0
         self.dropped = 0
         self.bytes_in = 0
@@ -283,6 +297,7 @@ class EventStore:
             batch = batch[skipped:]
             quiet = [position for position in quiet if position >= start]
         self._events.extend(batch)
+        self.payload_bytes += sum(map(_payload_size, batch))
         self._quiet.extend(quiet)
         if self.filtering:
             self._matches.extend(self._select(batch, start, quiet, seen))
@@ -334,7 +349,12 @@ class EventStore:
         return seen, quiet
 
     def _drop_excess(self) -> int:
-        excess = len(self) - self.cap
+        excess = max(0, len(self) - self.cap)
+        events, head = self._events, self._head
+        self.payload_bytes -= sum(map(_payload_size, events[head : head + excess]))
+        while self.payload_bytes > self.payload_cap and excess < len(self) - 1:
+            self.payload_bytes -= _payload_size(events[head + excess])
+            excess += 1
         if excess <= 0:
             return 0
         self._head += excess

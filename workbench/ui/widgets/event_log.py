@@ -24,7 +24,7 @@ from textual.strip import Strip
 
 from workbench.events import Event
 from workbench.preview import escape_bytes, hex_inline
-from workbench.ui.event_store import EventStore, clock, detail, payload_of
+from workbench.ui.event_store import PAYLOAD_CAP, EventStore, clock, detail, payload_of
 
 ARROWS = {"send": "→", "recv": "←"}
 """Direction of bytes as seen from this machine; everything else gets a neutral dot."""
@@ -113,13 +113,14 @@ class EventLog(ScrollView, can_focus=True):
     def __init__(
         self,
         cap: int = 100_000,
+        payload_cap: int = PAYLOAD_CAP,
         *,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.store = EventStore(cap)
+        self.store = EventStore(cap, payload_cap)
         self.following = True
         self._cursor: int | None = None  # absolute position of the highlighted event
         self._steering = False  # True while we scroll, so only the user's scrolling pauses
@@ -150,7 +151,7 @@ class EventLog(ScrollView, can_focus=True):
     def clear(self) -> None:
         """Start over empty (a watched recording rewound), keeping the cap and the filter."""
         old = self.store
-        self.store = EventStore(old.cap)
+        self.store = EventStore(old.cap, old.payload_cap)
         self.store.set_filter(old.conns, old.kinds)
         self.store.set_search(old.search or "")
         self._cursor = None
@@ -198,6 +199,8 @@ class EventLog(ScrollView, can_focus=True):
         parts = []
         if store.filtering:
             parts.append(f"filter: {store.visible_count:,} of {len(store):,}")
+        if store.dropped:
+            parts.append(f"{store.dropped:,} oldest dropped")
         if not self.following:
             parts.append(PAUSED)
         subtitle = " · ".join(parts) or None
