@@ -75,9 +75,11 @@ async def test_two_tabs_and_the_server_talk_both_ways() -> None:
         await wait_until(pilot, lambda: sum(p.bytes_in for p in peers) == 23, "peers' bytes")
         assert {p.remote for p in peers} == {first.view.local, second.view.local}
         first_peer = next(p for p in peers if p.remote == first.view.local)
-        await wait_until(pilot, lambda: table.get_row(str(first_peer.id))[3] == "11 B", "table")
+        await wait_until(
+            pilot, lambda: str(table.get_row(str(first_peer.id))[3]) == "11 B", "table"
+        )
         row = table.get_row(str(first_peer.id))
-        assert row[0] == f"#{first_peer.id}" and str(row[5]) == "open"
+        assert str(row[0]) == f"#{first_peer.id}" and str(row[5]) == "open"
 
         # server → one peer: select it in the table, then send
         table.focus()

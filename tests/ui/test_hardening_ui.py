@@ -19,6 +19,7 @@ from workbench.recording.reader import read_recording
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.event_log import EventLog
+from workbench.ui.widgets.server_pane import ROWS_PER_REFRESH
 
 pytestmark = pytest.mark.asyncio
 HOSTILE = [
@@ -107,6 +108,21 @@ async def test_the_log_keeps_its_payload_cap_and_the_recording_keeps_everything(
         await peer.wait_closed()
     received = [e.data for e in read_recording(record).events if isinstance(e, Received)]
     assert b"".join(received) == stream
+
+
+async def test_a_crowd_of_peers_is_listed_in_full_a_few_hundred_rows_at_a_time() -> None:
+    crowd = ROWS_PER_REFRESH + 60
+    app = WorkbenchApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        port = await listen(app, pilot)
+        peers = [await asyncio.open_connection("127.0.0.1", port) for _ in range(crowd)]
+        table = app.query_one("#peers", DataTable)
+        await wait_until(pilot, lambda: table.row_count == crowd, "every peer listed")
+        listed = {str(table.get_row_at(row)[1]) for row in range(crowd)}
+        assert listed == {f"127.0.0.1:{w.get_extra_info('sockname')[1]}" for _, w in peers}
+        for _, writer in peers:
+            writer.close()
+        await asyncio.gather(*(writer.wait_closed() for _, writer in peers))
 
 
 async def test_binding_every_interface_shows_a_warning() -> None:

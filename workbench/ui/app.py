@@ -120,6 +120,7 @@ class WorkbenchApp(RecordingControl):
         self._tab_count = 0
         self._changed: set[int] = set()
         self._pane_timer: Timer | None = None
+        self._panes_queued = False
         self._panes_shown_at = 0.0
 
     def _use_theme(self, wanted: str) -> None:
@@ -200,21 +201,27 @@ class WorkbenchApp(RecordingControl):
     def _panes_due(self) -> None:
         """Redrawing tables and status lines per batch cost most of a flood's CPU.
 
-        Panes redraw with the batch that finds them due, so that the log and the panes share
-        one frame. The timer only catches the last changes once batches stop; it waits one
+        Panes redraw right after the batch that finds them due, so that the log and the panes
+        share one frame, but as a message of their own, so a key pressed meanwhile is not held
+        up by both. The timer only catches the last changes once batches stop; it waits one
         batch interval longer, or in a flood it would fire between batches, costing a frame
         of its own each time.
         """
+        if self._panes_queued:
+            return
         wait = self._panes_shown_at + PANE_INTERVAL - time.monotonic()
         if wait <= 0:
             if self._pane_timer is not None:
                 self._pane_timer.stop()
-            self._refresh_panes()
+                self._pane_timer = None
+            self._panes_queued = True
+            self.call_later(self._refresh_panes)
         elif self._pane_timer is None:
             self._pane_timer = self.set_timer(wait + BATCH_INTERVAL, self._refresh_panes)
 
     def _refresh_panes(self) -> None:
         self._pane_timer = None
+        self._panes_queued = False
         if not self.is_running:
             return
         self._panes_shown_at = time.monotonic()
@@ -248,13 +255,15 @@ class WorkbenchApp(RecordingControl):
         if self.listener_id in changed or changed & {p.id for p in self.model.peers_of(None)}:
             pane.show_listener(listener, len(self.model.live_peers(self.listener_id)))
         peers = [p for p in self.model.peers_of(None) if p.id in changed]
-        pane.show_peers(peers, self._clock())
+        if pane.show_peers(peers, self._clock()):
+            self._panes_due()  # more peers to list next time
 
     def _tick(self) -> None:
         """Durations advance with the clock, not with events."""
         if not self.is_running:
             return
-        self.query_one(ServerPane).show_peers(self.model.live_peers(None), self._clock())
+        if self.query_one(ServerPane).show_peers(self.model.live_peers(None), self._clock()):
+            self._panes_due()
 
     # -- server intents -----------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ from workbench.ui.model import ConnectionView, ListenerView, human_bytes, human_
 
 PEER_COLUMNS = ("id", "remote", "for", "in", "out", "state")
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+ROWS_PER_REFRESH = 250
+"""New peer rows per pane refresh: about 20 ms of cell measuring in the frame that shows them."""
 
 
 class ServerPane(Vertical):
@@ -72,6 +74,7 @@ class ServerPane(Vertical):
         self.listening = False
         self.border_title = "Server"
         self._shown_status: tuple[str, str] | None = None
+        self._unlisted: dict[int, ConnectionView] = {}  # insertion order: first come, first listed
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -171,29 +174,39 @@ class ServerPane(Vertical):
             return f"{view.error.message}\n{view.error.hint}", "-error"
         return "stopped listening — peers stay until closed", ""
 
-    def show_peers(self, peers: list[ConnectionView], now: float) -> None:
-        """Add or refresh the given peers' rows (only those that changed, or all for ticks)."""
+    def show_peers(self, peers: list[ConnectionView], now: float) -> bool:
+        """Add or refresh the given peers' rows (only those that changed, or all for ticks).
+
+        At most ROWS_PER_REFRESH new rows are added per call, because the table measures
+        every cell of a new row in the next frame: a thousand peers arriving at once cost
+        one frame of a tenth of a second, during which keys waited. Returns True while
+        peers wait to be listed; the caller calls again soon.
+        """
         table = self.query_one("#peers", DataTable)
         for peer in peers:
-            cells = self._cells(peer, now)
             key = str(peer.id)
             if key in table.rows:
+                cells = self._cells(peer, now)
                 for column, value in zip(PEER_COLUMNS, cells, strict=True):
                     table.update_cell(key, column, value)
             else:
-                table.add_row(*cells, key=key)
+                self._unlisted.setdefault(peer.id, peer)
+        for _ in range(min(ROWS_PER_REFRESH, len(self._unlisted))):
+            peer = self._unlisted.pop(next(iter(self._unlisted)))
+            table.add_row(*self._cells(peer, now), key=str(peer.id))
+        return bool(self._unlisted)
 
     @staticmethod
-    def _cells(peer: ConnectionView, now: float) -> tuple[str | Text, ...]:
+    def _cells(peer: ConnectionView, now: float) -> tuple[Text, ...]:
         if peer.backlog_note:
             state = Text(f"not reading ({human_bytes(peer.pending)} waiting)")
         else:
             state = Text(peer.state, style="dim" if not peer.alive else "")
-        return (
-            f"#{peer.id}",
+        return (  # Text, not str: str cells are parsed as markup, and measured slower
+            Text(f"#{peer.id}"),
             Text(str(peer.remote)),
-            human_duration(peer.duration(now)),
-            human_bytes(peer.bytes_in),
-            human_bytes(peer.bytes_out),
+            Text(human_duration(peer.duration(now))),
+            Text(human_bytes(peer.bytes_in)),
+            Text(human_bytes(peer.bytes_out)),
             state,
         )
