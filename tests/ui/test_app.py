@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 
 import pytest
 from textual.widgets import DataTable, Input
@@ -120,6 +121,21 @@ async def test_two_tabs_and_the_server_talk_both_ways() -> None:
         )
         assert any("accept" in r for r in rows) and any("close" in r for r in rows)
         assert any(f"#{first_peer.id}" in r and "closed by local" in r for r in rows)
+
+
+async def test_time_connected_moves_with_the_clock_alone() -> None:
+    now = [time.monotonic()]
+    app = WorkbenchApp(clock=lambda: now[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        port = await start_listening(app, pilot)
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        table = app.query_one("#peers", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1, "the peer")
+        peer = app.model.peers_of(app.listener_id)[0]
+        now[0] = peer.opened_at + 125.5  # no event happens: only the clock's tick can show this
+        await wait_until(pilot, lambda: str(table.get_row_at(0)[2]) == "2m05s", "the tick")
+        writer.close()
+        await writer.wait_closed()
 
 
 async def test_hostile_bytes_arrive_escaped() -> None:

@@ -262,8 +262,7 @@ class WorkbenchApp(RecordingControl):
         """Durations advance with the clock, not with events."""
         if not self.is_running:
             return
-        if self.query_one(ServerPane).show_peers(self.model.live_peers(None), self._clock()):
-            self._panes_due()
+        self.query_one(ServerPane).show_durations(self.model.live_peers(None), self._clock())
 
     # -- server intents -----------------------------------------------------------------------
 

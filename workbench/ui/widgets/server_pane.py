@@ -196,6 +196,17 @@ class ServerPane(Vertical):
             table.add_row(*self._cells(peer, now), key=str(peer.id))
         return bool(self._unlisted)
 
+    def show_durations(self, peers: list[ConnectionView], now: float) -> None:
+        """The clock's tick: only the time-connected column moves without events.
+
+        Rewriting whole rows each second cost a thousand peers 60 ms of the event loop.
+        """
+        table = self.query_one("#peers", DataTable)
+        for peer in peers:
+            key = str(peer.id)
+            if key in table.rows:
+                table.update_cell(key, "for", _duration_cell(peer, now))
+
     @staticmethod
     def _cells(peer: ConnectionView, now: float) -> tuple[Text, ...]:
         if peer.backlog_note:
@@ -205,8 +216,12 @@ class ServerPane(Vertical):
         return (  # Text, not str: str cells are parsed as markup, and measured slower
             Text(f"#{peer.id}"),
             Text(str(peer.remote)),
-            Text(human_duration(peer.duration(now))),
+            _duration_cell(peer, now),
             Text(human_bytes(peer.bytes_in)),
             Text(human_bytes(peer.bytes_out)),
             state,
         )
+
+
+def _duration_cell(peer: ConnectionView, now: float) -> Text:
+    return Text(human_duration(peer.duration(now)))
