@@ -32,7 +32,7 @@ def test_defaults() -> None:
     assert (settings.connect_host, settings.connect_port) == ("127.0.0.1", "")
     assert (settings.composer_mode, settings.line_ending) == (Mode.TEXT, LineEnding.LF)
     assert (settings.recordings_dir, settings.log_cap) == ("recordings", 100_000)
-    assert settings.log_payload_mib == 256
+    assert settings.log_payload_mib == 64
 
 
 def test_no_file_means_defaults_and_no_notice(tmp_path: Path) -> None:

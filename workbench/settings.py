@@ -39,7 +39,7 @@ class Settings:
     line_ending: LineEnding = LineEnding.LF
     recordings_dir: str = "recordings"
     log_cap: int = 100_000
-    log_payload_mib: int = 256
+    log_payload_mib: int = 64
 
 
 class SaveError(Exception):
