@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -84,7 +86,7 @@ class ServerPane(Vertical):
             yield Button("Listen", id="listen", compact=True, variant="primary")
             yield Button("Echo: off", id="echo", compact=True)
         yield Static(id="server-status")
-        table: DataTable[str | Text] = DataTable(id="peers", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="peers", cursor_type="row", zebra_stripes=True)
         yield table
 
     def on_mount(self) -> None:
@@ -186,9 +188,7 @@ class ServerPane(Vertical):
         for peer in peers:
             key = str(peer.id)
             if key in table.rows:
-                cells = self._cells(peer, now)
-                for column, value in zip(PEER_COLUMNS, cells, strict=True):
-                    table.update_cell(key, column, value)
+                _update_cells(table, key, zip(PEER_COLUMNS, self._cells(peer, now), strict=True))
             else:
                 self._unlisted.setdefault(peer.id, peer)
         for _ in range(min(ROWS_PER_REFRESH, len(self._unlisted))):
@@ -205,7 +205,7 @@ class ServerPane(Vertical):
         for peer in peers:
             key = str(peer.id)
             if key in table.rows:
-                table.update_cell(key, "for", _duration_cell(peer, now))
+                _update_cells(table, key, [("for", _duration_cell(peer, now))])
 
     @staticmethod
     def _cells(peer: ConnectionView, now: float) -> tuple[Text, ...]:
@@ -225,3 +225,11 @@ class ServerPane(Vertical):
 
 def _duration_cell(peer: ConnectionView, now: float) -> Text:
     return Text(human_duration(peer.duration(now)))
+
+
+def _update_cells(table: DataTable[Text], key: str, cells: Iterable[tuple[str, Text]]) -> None:
+    """Only the cells that differ: every update makes the table re-render all its rows."""
+    for column, value in cells:
+        shown = table.get_cell(key, column)
+        if shown.plain != value.plain or shown.style != value.style:
+            table.update_cell(key, column, value)
