@@ -150,3 +150,22 @@ async def test_a_failing_disk_stops_recording_but_not_the_session(
     recording = read_recording(path)
     assert len(recording.events) == statuses[0].events >= 1
     assert without_mono(recording.events) == without_mono(events.events[: len(recording.events)])
+
+
+async def test_the_final_status_is_reported_even_when_nothing_changed_since_the_last(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """The UI's "recording saved" notice hangs on that last report, after a quiet spell too."""
+    seen_finished: list[bool] = []
+    recorder = Recorder(
+        RecordingWriter.open(tmp_path / "r.wbrec"),
+        on_progress=lambda _: seen_finished.append(recorder.finished),
+    )
+    send, receive = trio.open_memory_channel[Event](10)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(recorder.run, receive)
+        await trio.sleep(1)  # quiet: the ticks report the header once, then nothing new
+        assert seen_finished == [False]
+        recorder.stop()
+    assert seen_finished == [False, True]
+    send.close()

@@ -112,9 +112,10 @@ class Recorder:
         if trio.current_time() - self._last_report >= PROGRESS_INTERVAL:
             self._report()
 
-    def _report(self) -> None:
+    def _report(self, *, final: bool = False) -> None:
+        """Only a changed status, except the final one: that one says the file is complete."""
         status = self.status
-        if self._on_progress is not None and status != self._reported:
+        if self._on_progress is not None and (final or status != self._reported):
             self._on_progress(status)
         self._reported = status
         self._last_report = trio.current_time()
@@ -127,7 +128,7 @@ class Recorder:
         except RecordingWriteError as exc:
             self._fail(exc)
             return
-        self._report()
+        self._report(final=True)
 
     def _fail(self, exc: RecordingWriteError) -> None:
         self._failed = True
