@@ -10,8 +10,9 @@ make them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -113,16 +114,15 @@ class RecordingReader:
             raise exc.in_file(self.path) from None
 
     def _readline(self, line_no: int) -> bytes:
-        """One raw line; a read failure mid-file is a RecordingError like any other damage."""
-        try:
-            return self._file.readline()
-        except OSError as exc:
-            reason = f"cannot read ({exc.strerror or exc})"
-            raise RecordingError(reason, line_no=line_no, path=self.path) from None
+        return self._guarded(self._file.readline, line_no)
 
     def _read(self, size: int, line_no: int) -> bytes:
+        return self._guarded(partial(self._file.read, size), line_no)
+
+    def _guarded(self, read: Callable[[], bytes], line_no: int) -> bytes:
+        """A read failure mid-file is a RecordingError like any other damage."""
         try:
-            return self._file.read(size)
+            return read()
         except OSError as exc:
             reason = f"cannot read ({exc.strerror or exc})"
             raise RecordingError(reason, line_no=line_no, path=self.path) from None
