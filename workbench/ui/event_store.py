@@ -31,15 +31,14 @@ from typing import NamedTuple, TypeVar, overload
 from workbench.codec import EncodeError, Mode, encode
 from workbench.events import Accepted, Address, Closed, Error, Event, Listening, Received, Sent
 from workbench.preview import escape_bytes
+from workbench.settings import Settings
 
 SEARCH_BYTES = 4096
 """How much of a payload free-text search looks at; enough to find a header, cheap to test."""
 
-PAYLOAD_CAP = 64 << 20
-"""Payload bytes the log keeps by default: a bulk transfer must not grow the UI without bound
-(a 100,000-event cap alone allows 25 GB of 256 KiB reads). 64 MiB is more than anyone pages
-through, and every fresh page costs: under a 1 GiB stream the headless app moved 620-840 MB/s
-with 64 MiB against 610-780 MB/s with 256 MiB. Recordings keep everything."""
+PAYLOAD_CAP = Settings.log_payload_mib << 20
+"""Payload bytes the log keeps unless told otherwise: a bulk transfer must not grow the UI
+without bound (a 100,000-event cap alone allows 25 GB of 256 KiB reads)."""
 
 _COMPACT_AT = 4096
 """Dropped slots are reclaimed in chunks so that dropping stays amortised O(1) per event."""
