@@ -103,18 +103,24 @@ def test_wrong_types_fall_back_per_field(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_a_change_replaces_a_damaged_file(tmp_path: Path) -> None:
+def test_a_change_keeps_what_the_file_could_not_use(tmp_path: Path) -> None:
+    """Nothing the user wrote is lost: a bad value and an unknown key survive a save as
+    written (and are reported again on the next start), only the changed setting is new."""
     path = tmp_path / "settings.json"
-    path.write_text('{"theme": "workbench-light", "log_cap": -1}', encoding="utf-8")
+    path.write_text(
+        '{"theme": "workbench-light", "log_cap": -1, "future": [1, 2]}', encoding="utf-8"
+    )
     store = SettingsStore(tmp_path)
     store.load()
     store.update(port="7000")
     assert saved(tmp_path)["theme"] == "workbench-light"
-    assert saved(tmp_path)["log_cap"] == 100_000
-    assert SettingsStore(tmp_path).load() == (
-        Settings(theme="workbench-light", port="7000"),
-        None,
-    )
+    assert saved(tmp_path)["log_cap"] == -1
+    assert saved(tmp_path)["future"] == [1, 2]
+    settings, notice = SettingsStore(tmp_path).load()
+    assert settings == Settings(theme="workbench-light", port="7000")
+    assert notice is not None and "log_cap: -1" in notice
+    store.update(log_cap=500)  # changing the bad setting replaces it
+    assert SettingsStore(tmp_path).load()[0].log_cap == 500
 
 
 def test_update_before_load_is_refused(tmp_path: Path) -> None:
