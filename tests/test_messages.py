@@ -14,7 +14,7 @@ from workbench.messages import (
     MessagesFileError,
     MessageStore,
     SavedMessage,
-    load_messages_file,
+    read_messages_file,
 )
 
 HELLO = SavedMessage("hello", "hello")
@@ -103,22 +103,30 @@ def test_file_format_is_documented_json(tmp_path: Path) -> None:
     }
 
 
-def test_corrupt_file_is_reported_and_left_until_a_change(tmp_path: Path) -> None:
+def test_corrupt_file_is_reported_and_kept_aside_by_the_first_change(tmp_path: Path) -> None:
     path = tmp_path / "messages.json"
     path.write_text("{broken", encoding="utf-8")
     store = MessageStore(path)
     notice = store.load()
     assert notice is not None and str(path) in notice and "not valid JSON" in notice
+    assert ".broken" in notice
     assert store.messages == ()
     assert path.read_text(encoding="utf-8") == "{broken"
     store.add(HELLO)
+    note = store.take_note()
+    assert note is not None and "kept as" in note
+    (backup,) = tmp_path.glob("messages.json.*.broken")
+    assert backup.read_text(encoding="utf-8") == "{broken"
+    assert str(backup) in note
     assert loaded(path).messages == (HELLO,)
 
 
-def test_load_messages_file_fills_in_defaults(tmp_path: Path) -> None:
+def test_read_messages_file_fills_in_defaults(tmp_path: Path) -> None:
     path = tmp_path / "mine.json"
     path.write_text('{"messages": [{"name": "hi", "text": "hi"}]}', encoding="utf-8")
-    assert load_messages_file(path) == [SavedMessage("hi", "hi", Mode.TEXT, LineEnding.LF)]
+    assert read_messages_file(path).messages == [
+        SavedMessage("hi", "hi", Mode.TEXT, LineEnding.LF)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -127,29 +135,44 @@ def test_load_messages_file_fills_in_defaults(tmp_path: Path) -> None:
         ("nope", "not valid JSON"),
         ("[]", 'expected a JSON object with a "messages" list'),
         ('{"version": 2, "messages": []}', "unsupported version 2"),
-        ('{"messages": ["hi"]}', "message 1: expected an object"),
-        ('{"messages": [{"name": "a"}]}', "message 1: name and text must both be strings"),
-        ('{"messages": [{"name": "a", "text": "", "mode": "bin"}]}', "mode must be one of"),
-        ('{"messages": [{"name": "a", "text": "", "line_ending": "cr"}]}', "line_ending must"),
-        ('{"messages": [{"name": "a", "text": "", "colour": 1}]}', "unknown key 'colour'"),
-        ('{"messages": [{"name": "a", "text": "a", "mode": "hex"}]}', "message 1: 'a': hex"),
-        (
-            '{"messages": [{"name": "a", "text": ""}, {"name": "a", "text": ""}]}',
-            "message 2: the name 'a' is used twice",
-        ),
     ],
 )
-def test_load_messages_file_errors_name_file_and_reason(
-    tmp_path: Path, content: str, reason: str
-) -> None:
+def test_unusable_files_name_file_and_reason(tmp_path: Path, content: str, reason: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(MessagesFileError) as caught:
-        load_messages_file(path)
+        read_messages_file(path)
     assert str(caught.value).startswith(f"{path}: ")
     assert reason in str(caught.value)
 
 
-def test_load_messages_file_missing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "number", "reason"),
+    [
+        ('{"messages": ["hi"]}', 1, "expected an object"),
+        ('{"messages": [{"name": "a"}]}', 1, "name and text must both be strings"),
+        ('{"messages": [{"name": "a", "text": "", "mode": "bin"}]}', 1, "mode must be one of"),
+        ('{"messages": [{"name": "a", "text": "", "line_ending": "cr"}]}', 1, "line_ending must"),
+        ('{"messages": [{"name": "a", "text": "", "colour": 1}]}', 1, "unknown key 'colour'"),
+        ('{"messages": [{"name": "a", "text": "a", "mode": "hex"}]}', 1, "'a': hex"),
+        (
+            '{"messages": [{"name": "a", "text": ""}, {"name": "a", "text": ""}]}',
+            2,
+            "the name 'a' is used twice",
+        ),
+    ],
+)
+def test_bad_entries_are_kept_with_their_place_and_reason(
+    tmp_path: Path, content: str, number: int, reason: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    (entry,) = read_messages_file(path).unreadable
+    assert entry.number == number
+    assert reason in entry.reason
+    assert entry.source in content
+
+
+def test_read_messages_file_missing(tmp_path: Path) -> None:
     with pytest.raises(MessagesFileError, match="cannot read"):
-        load_messages_file(tmp_path / "absent.json")
+        read_messages_file(tmp_path / "absent.json")

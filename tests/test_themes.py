@@ -108,17 +108,21 @@ def test_load_themes_keeps_the_good_and_explains_the_rest(tmp_path: Path) -> Non
     write(tmp_path, "b-bad.toml", "name = ")
     write(tmp_path, "c-twin.toml", MINIMAL)
     write(tmp_path, "notes.txt", "not a theme")
-    themes, notices = load_themes(tmp_path)
+    themes, problems = load_themes(tmp_path)
     assert [theme.name for theme in themes] == ["mine"]
+    notices = [str(problem) for problem in problems]
     assert len(notices) == 2
     assert "b-bad.toml: not valid TOML" in notices[0]
-    assert "c-twin.toml: skipped, another file already defines 'mine'" in notices[1]
+    assert "c-twin.toml: skipped, a-good.toml already defines 'mine'" in notices[1]
 
 
 def test_load_themes_on_a_missing_folder_is_a_notice(tmp_path: Path) -> None:
-    themes, notices = load_themes(tmp_path / "nowhere")
+    themes, problems = load_themes(tmp_path / "nowhere")
     assert themes == []
-    assert notices == [f"no themes loaded: {tmp_path / 'nowhere'} is not a folder"]
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'nowhere'}: not a folder, so no themes were loaded from it"
+    ]
+    assert load_themes(tmp_path / "nowhere", missing_ok=True) == ([], [])
 
 
 def test_defaults_follow_the_theme_they_fall_back_on() -> None:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from workbench import __version__
 from workbench.endpoints import OneLineParser, connect_endpoint, listen_endpoint
-from workbench.messages import MessagesFileError, load_messages_file
+from workbench.messages import MessagesFileError, read_messages_file
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import read_recording
+from workbench.settings import config_dir, user_themes_dir
 
 SUBCOMMAND_NAMES = ("replay", "mock", "show")
 """Dispatched by name, imported only when used: they need trio, --version does not."""
@@ -82,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--theme",
         metavar="NAME",
-        help="colour theme for this run (default: the last one picked in the palette)",
+        help="colour theme for this run (default: the last one picked in the palette); "
+        f"your own themes: *.toml files in {_escaped(user_themes_dir(config_dir()))}",
     )
     parser.add_argument(
         "--messages",
@@ -93,13 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _escaped(path: Path) -> str:
+    """A path for argparse help text, which treats % as a format character."""
+    return str(path).replace("%", "%%")
+
+
 def check_theme(parser: argparse.ArgumentParser, name: str) -> None:
     """Fail before the UI starts, naming the themes that exist (reads theme files only)."""
     from textual.theme import BUILTIN_THEMES
 
-    from workbench.themes import load_themes, themes_dir
+    from workbench.themes import load_all_themes, themes_dir
 
-    themes, _ = load_themes(themes_dir())
+    themes, _ = load_all_themes(themes_dir(), user_themes_dir(config_dir()))
     names = sorted({*BUILTIN_THEMES, *(theme.name for theme in themes)})
     if name not in names:
         parser.error(f"unknown theme {name!r} (available: {', '.join(names)})")
@@ -116,8 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.theme is not None:
         check_theme(parser, args.theme)
     if args.messages is not None:
-        try:
-            load_messages_file(args.messages)
+        try:  # a bad entry is kept and reported in the app; only an unusable file stops here
+            read_messages_file(args.messages)
         except MessagesFileError as exc:
             parser.error(str(exc))
     watch = None

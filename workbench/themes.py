@@ -1,9 +1,16 @@
 """Theme files: Textual themes plus workbench's own colours for event kinds, read from TOML.
 
 Themes live in files rather than code so users can copy one, change a few colours and pick it
-from the command palette without touching Python. A broken file must never stop the app: the
-loader turns every problem into a ``ThemeError`` naming the file, and ``load_themes`` turns
-those into notices while keeping the themes that did load.
+from the command palette without touching Python. The shipped ones sit in the package; the
+user's own go in ``themes/`` in the config folder, where an upgrade leaves them alone. A broken
+file must never stop the app or slow its start: the loader turns every problem into a
+``ThemeError`` naming the file, and ``load_all_themes`` sums them all up in one notice while
+keeping the themes that did load.
+
+A user theme may not take the name of a shipped or built-in theme: it is skipped, and the
+notice names the user's file and the clash. Letting it win would silently change what a
+name in settings.json means, and hide every later fix to the shipped theme; a rename is one
+line in the user's file and keeps both in the palette.
 
 Event colours become theme variables (``$wb-recv`` …). Textual's built-in themes know nothing
 of them, so ``event_variable_defaults`` derives them from a theme's own colours: every theme
@@ -14,23 +21,29 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textual.color import Color, ColorParseError
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
 
 import workbench
-from workbench.settings import DEFAULT_THEME
+from workbench.settings import DEFAULT_THEME, ConfigFileError, read_limited, user_themes_dir
 
 __all__ = [
     "DEFAULT_THEME",
     "EVENT_VARIABLES",
     "ThemeError",
+    "ThemeProblem",
     "event_variable_defaults",
+    "load_all_themes",
     "load_theme",
     "load_themes",
     "themes_dir",
+    "themes_notice",
+    "user_themes_dir",
 ]
 
 EVENT_VARIABLES = {
@@ -60,12 +73,32 @@ COLOUR_KEYS = (
 REQUIRED_KEYS = ("name", "primary")
 EVENT_KINDS = tuple(variable.removeprefix("wb-") for variable in EVENT_VARIABLES)
 
+MAX_THEME_BYTES = 64 << 10
+"""A theme file is under 2 KiB; anything much bigger is not one, and is not read whole."""
+NOTICE_NAMES = 3
+"""How many file names the one notice about unusable theme files spells out."""
+
 # The name becomes the CSS class "-theme-<name>" on the app, so it must be a valid identifier.
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 class ThemeError(ValueError):
     """A theme file cannot be used; the message names the file and what is wrong with it."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.problem = ThemeProblem(path, reason)
+
+
+@dataclass(frozen=True)
+class ThemeProblem:
+    """One theme file left out, and why."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
 
 
 def themes_dir() -> Path:
@@ -89,39 +122,95 @@ def event_variable_defaults(theme: Theme) -> dict[str, str]:
 def load_theme(path: Path) -> Theme:
     """Read one theme file; raises ThemeError saying which file and what is wrong."""
     try:
-        with path.open("rb") as file:
-            table = tomllib.load(file)
+        data = read_limited(path, MAX_THEME_BYTES)
     except OSError as exc:
-        raise ThemeError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        raise ThemeError(path, f"cannot read: {exc.strerror or exc}") from exc
+    except ConfigFileError as exc:
+        raise ThemeError(path, exc.reason) from exc
+    try:
+        table = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ThemeError(f"{path}: not valid TOML: {exc}") from exc
+        raise ThemeError(path, f"not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ThemeError(path, "not usable TOML (nested too deeply)") from None
     try:
         return _theme_from_table(table)
     except ValueError as exc:
-        raise ThemeError(f"{path}: {exc}") from exc
+        raise ThemeError(path, str(exc)) from exc
 
 
-def load_themes(folder: Path) -> tuple[list[Theme], list[str]]:
-    """Every usable theme in ``folder`` (by file name) and one notice per file left out.
+def load_themes(
+    folder: Path, *, taken: Collection[str] = (), missing_ok: bool = False
+) -> tuple[list[Theme], list[ThemeProblem]]:
+    """Every usable theme in ``folder`` (in file name order) and each file left out, and why.
 
-    Never raises: a missing folder, a broken file or a second theme with a taken name each
-    become a notice, so one bad file costs that theme and nothing else.
+    Never raises: a missing folder (unless ``missing_ok``), a broken file, a name in ``taken``
+    or a second file with the same name each become a problem, so one bad file costs that
+    theme and nothing else. Of two files with the same name, the one named after its theme
+    wins: a stray copy cannot push out the original, and the copy is the one named.
     """
     if not folder.is_dir():
-        return [], [f"no themes loaded: {folder} is not a folder"]
-    themes: dict[str, Theme] = {}
-    notices: list[str] = []
+        if missing_ok and not folder.exists():
+            return [], []
+        return [], [ThemeProblem(folder, "not a folder, so no themes were loaded from it")]
+    problems: list[ThemeProblem] = []
+    loaded: list[tuple[Path, Theme]] = []
     for path in sorted(folder.glob("*.toml")):
         try:
             theme = load_theme(path)
         except ThemeError as exc:
-            notices.append(str(exc))
+            problems.append(exc.problem)
             continue
-        if theme.name in themes:
-            notices.append(f"{path}: skipped, another file already defines {theme.name!r}")
+        if theme.name in taken:
+            problems.append(ThemeProblem(path, taken_reason(theme.name)))
             continue
-        themes[theme.name] = theme
-    return list(themes.values()), notices
+        loaded.append((path, theme))
+    chosen: dict[str, Path] = {}
+    for path, theme in sorted(loaded, key=lambda pair: pair[0].stem != pair[1].name):
+        if theme.name in chosen:
+            reason = f"skipped, {chosen[theme.name].name} already defines {theme.name!r}"
+            problems.append(ThemeProblem(path, reason))
+        else:
+            chosen[theme.name] = path
+    themes = [theme for path, theme in loaded if chosen[theme.name] == path]
+    return themes, sorted(problems, key=lambda problem: problem.path)
+
+
+def taken_reason(name: str) -> str:
+    kind = "built-in" if name in BUILTIN_THEMES else "shipped"
+    return (
+        f"skipped, {name!r} is the name of a {kind} theme; give yours a name of its own "
+        f'(name = "{name}-mine")'
+    )
+
+
+def load_all_themes(shipped: Path, user: Path) -> tuple[list[Theme], str | None]:
+    """The shipped themes, then the user's, and one notice for every file left out.
+
+    A user theme cannot reuse the name of a shipped or a Textual built-in theme.
+    """
+    themes, problems = load_themes(shipped, taken=BUILTIN_THEMES)
+    taken = {*BUILTIN_THEMES, *(theme.name for theme in themes)}
+    mine, my_problems = load_themes(user, taken=taken, missing_ok=True)
+    return [*themes, *mine], themes_notice([*problems, *my_problems])
+
+
+def themes_notice(problems: list[ThemeProblem]) -> str | None:
+    """One notice however many files failed: how many, where, the first few names, and the
+    first reason in full."""
+    if not problems:
+        return None
+    if len(problems) == 1:
+        return f"A theme file could not be used: {problems[0]}"
+    folders = ", ".join(dict.fromkeys(str(problem.path.parent) for problem in problems))
+    first, *others = problems
+    named = ", ".join(problem.path.name for problem in others[: NOTICE_NAMES - 1])
+    more = len(problems) - min(len(problems), NOTICE_NAMES)
+    rest = f"; also {named}" + (f" and {more} more" if more else "")
+    return (
+        f"{len(problems)} theme files could not be used (in {folders}): "
+        f"{first.path.name}: {first.reason}{rest}."
+    )
 
 
 def _theme_from_table(table: dict[str, Any]) -> Theme:

@@ -28,7 +28,13 @@ from workbench.events import Address, Error, Event
 from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.reader import Recording
 from workbench.settings import SaveError, SettingsStore, config_dir
-from workbench.themes import DEFAULT_THEME, event_variable_defaults, load_themes, themes_dir
+from workbench.themes import (
+    DEFAULT_THEME,
+    event_variable_defaults,
+    load_all_themes,
+    themes_dir,
+    user_themes_dir,
+)
 from workbench.ui.bridge import EngineBridge, EngineEvents, EngineStopped, IntentRejected
 from workbench.ui.model import SessionModel
 from workbench.ui.recording_control import RecordingControl
@@ -102,8 +108,8 @@ class WorkbenchApp(RecordingControl):
         self.settings_store = SettingsStore(folder)
         self.settings, settings_notice = self.settings_store.load()
         self.messages = MessageStore(messages_file or folder / MESSAGES_FILE)
-        themes, theme_notices = load_themes(themes_dir())
-        notices = [settings_notice, self.messages.load(), *theme_notices]
+        themes, theme_notice = load_all_themes(themes_dir(), user_themes_dir(folder))
+        notices = [settings_notice, self.messages.load(), theme_notice]
         self._startup_notices = [notice for notice in notices if notice]
         for theme in themes:
             self.register_theme(theme)
@@ -139,7 +145,9 @@ class WorkbenchApp(RecordingControl):
         try:
             self.settings_store.update(**changes)
         except SaveError as exc:
-            self.notify(str(exc), title="settings not saved", severity="warning")
+            self.notify(str(exc), title="settings not saved", severity="warning", markup=False)
+        if note := self.settings_store.take_note():
+            self.notify(note, title="settings", severity="warning", timeout=15, markup=False)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -166,8 +174,8 @@ class WorkbenchApp(RecordingControl):
         composer.mode, composer.line_ending = self.settings.composer_mode, self.settings.line_ending
         self.watch(composer, "mode", lambda m: self._remember(composer_mode=m), init=False)
         self.watch(composer, "line_ending", lambda e: self._remember(line_ending=e), init=False)
-        for notice in self._startup_notices:
-            self.notify(notice, severity="warning", timeout=15)
+        for notice in self._startup_notices:  # file names and reasons are text, not markup
+            self.notify(notice, severity="warning", timeout=15, markup=False)
         if self._startup_listen is not None:
             self._listen(self._startup_listen.host, str(self._startup_listen.port))
         for address in self._startup_connect:

@@ -124,7 +124,15 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
             row = table.get_row_index(select)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
-        self._status("" if table.row_count else EMPTY)
+        self._status(self._idle_status())
+
+    def _idle_status(self) -> str:
+        """What the status line says when nothing happened: what is missing from the list."""
+        kept = len(self._store.unreadable)
+        if kept:
+            some = "1 saved message" if kept == 1 else f"{kept} saved messages"
+            return f"{some} in {self._store.path} could not be read; kept there unchanged."
+        return "" if self._table.row_count else EMPTY
 
     def _selected(self) -> SavedMessage | None:
         table = self._table
@@ -179,6 +187,7 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
         self._show_rows()
         if self._table.row_count:
             self._status(f"Deleted {message.name!r}.")
+        self._tell_note()
 
     def action_close(self) -> None:
         """Escape backs out of the name prompt first, then out of the dialog."""
@@ -218,7 +227,7 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
         self._armed = None
         self._name_input.remove_class("-shown")
         self._table.focus()
-        self._status("" if self._table.row_count else EMPTY)
+        self._status(self._idle_status())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -234,6 +243,14 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
         self._close_prompt()
         self._show_rows(select=saved.name)
         self._status(f"Saved {saved.name!r}.")
+        self._tell_note()
+
+    def _tell_note(self) -> None:
+        """A damaged file kept aside by that save: said here and in a notice that outlives
+        the dialog."""
+        if note := self._store.take_note():
+            self._status(note)
+            self.app.notify(note, severity="warning", timeout=15, markup=False)
 
     def _save_draft(self, name: str) -> SavedMessage:
         """Save the composer's message as ``name``; a taken name needs Enter twice."""
