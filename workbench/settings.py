@@ -154,7 +154,7 @@ def write_text_atomic(path: Path, text: str) -> None:
         mode = None
     except OSError as exc:
         raise SaveError(f"cannot save {path}: {exc.strerror or exc}") from exc
-    if mode is not None and not os.access(target, os.W_OK):
+    if mode is not None and (not mode & 0o222 or not os.access(target, os.W_OK)):
         raise SaveError(f"cannot save {path}: the file is read-only, so it is left as it is")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
