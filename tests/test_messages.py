@@ -124,9 +124,7 @@ def test_corrupt_file_is_reported_and_kept_aside_by_the_first_change(tmp_path: P
 def test_read_messages_file_fills_in_defaults(tmp_path: Path) -> None:
     path = tmp_path / "mine.json"
     path.write_text('{"messages": [{"name": "hi", "text": "hi"}]}', encoding="utf-8")
-    assert read_messages_file(path).messages == [
-        SavedMessage("hi", "hi", Mode.TEXT, LineEnding.LF)
-    ]
+    assert read_messages_file(path).messages == [SavedMessage("hi", "hi", Mode.TEXT, LineEnding.LF)]
 
 
 @pytest.mark.parametrize(

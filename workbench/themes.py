@@ -77,6 +77,7 @@ MAX_THEME_BYTES = 64 << 10
 """A theme file is under 2 KiB; anything much bigger is not one, and is not read whole."""
 NOTICE_NAMES = 3
 """How many file names the one notice about unusable theme files spells out."""
+REASON_MAX = 200
 
 # The name becomes the CSS class "-theme-<name>" on the app, so it must be a valid identifier.
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -86,6 +87,8 @@ class ThemeError(ValueError):
     """A theme file cannot be used; the message names the file and what is wrong with it."""
 
     def __init__(self, path: Path, reason: str) -> None:
+        if len(reason) > REASON_MAX:  # a file can make a value in a reason any length
+            reason = f"{reason[: REASON_MAX - 3]}..."
         super().__init__(f"{path}: {reason}")
         self.problem = ThemeProblem(path, reason)
 

@@ -123,3 +123,11 @@ async def test_the_app_starts_with_a_thousand_broken_themes_and_shows_one_notice
         shown = [notification.message for notification in app._notifications]
         assert len(shown) == 1 and shown[0].startswith("1000 theme files could not be used")
         assert app.theme == "mine"
+
+
+def test_a_huge_value_in_a_theme_file_cannot_make_a_huge_notice(tmp_path: Path) -> None:
+    user = tmp_path / "themes"
+    user.mkdir()
+    (user / "long.toml").write_text(MINE + f'background = "{"x" * 50_000}"\n', encoding="utf-8")
+    _, notice = load_all_themes(SHIPPED, user)
+    assert notice is not None and "background = 'xxx" in notice and len(notice) < 400
