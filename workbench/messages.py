@@ -306,10 +306,9 @@ def _parse(text: str, raw: object) -> MessagesFile:
     again only to find where each entry and member starts and ends."""
     if not isinstance(raw, dict) or not isinstance(raw.get("messages"), list):
         raise ValueError('expected a JSON object with a "messages" list')
-    if raw.get("version", FORMAT_VERSION) != FORMAT_VERSION:
-        raise ValueError(
-            f"unsupported version {shown_value(raw['version'])} (this workbench reads 1)"
-        )
+    version = raw.get("version", FORMAT_VERSION)
+    if isinstance(version, bool) or version != FORMAT_VERSION:  # true == 1 to Python
+        raise ValueError(f"unsupported version {shown_value(version)} (this workbench reads 1)")
     extra: list[str] = []
     seen: set[str] = set()
     listed = 0

@@ -183,8 +183,12 @@ def test_deep_nesting_is_reported_not_raised(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ['{"version": 2, "messages": [], "new": true}', '{"name": "package", "version": "1.0"}'],
-    ids=["newer-version", "another-json-file"],
+    [
+        '{"version": 2, "messages": [], "new": true}',
+        '{"version": true, "messages": []}',
+        '{"name": "package", "version": "1.0"}',
+    ],
+    ids=["newer-version", "boolean-version", "another-json-file"],
 )
 def test_valid_json_this_version_cannot_write_is_never_touched(
     tmp_path: Path, content: str
