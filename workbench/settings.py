@@ -147,7 +147,10 @@ def write_text_atomic(path: Path, text: str) -> None:
     messages alike); a symlinked file is written where the link points, so the link stays;
     a file made read-only is not replaced.
     """
-    target = path.resolve() if path.is_symlink() else path
+    try:
+        target = path.resolve() if path.is_symlink() else path
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise SaveError(f"cannot save {path}: {exc}") from exc
     try:
         mode: int | None = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
@@ -267,7 +270,7 @@ class SettingsStore:
         if not problems:
             return self.settings, None
         return self.settings, (
-            f"{self.path}: {'; '.join(problems)}. Defaults are used for those; the file keeps "
+            f"{self.path}: {_listed(problems)}. Defaults are used for those; the file keeps "
             "what you wrote."
         )
 
@@ -320,7 +323,9 @@ def _from_mapping(raw: dict[str, Any]) -> tuple[Settings, list[str], set[str]]:
     """Keep every field that checks out; name each one that does not."""
     values: dict[str, Any] = {}
     bad: set[str] = set()
-    problems = [f"unknown setting {key!r} (ignored)" for key in raw if key not in _CHECKS]
+    problems = [
+        f"unknown setting {shown_value(key)} (ignored)" for key in raw if key not in _CHECKS
+    ]
     for field in fields(Settings):
         if field.name not in raw:
             continue
@@ -331,6 +336,12 @@ def _from_mapping(raw: dict[str, Any]) -> tuple[Settings, list[str], set[str]]:
         else:
             values[field.name] = value
     return Settings(**values), problems, bad
+
+
+def _listed(problems: list[str], most: int = 5) -> str:
+    """The first few problems, and how many more: a file of a million keys is one notice."""
+    more = len(problems) - most
+    return "; ".join(problems[:most]) + (f"; and {more} more" if more > 0 else "")
 
 
 def shown_value(value: object) -> str:

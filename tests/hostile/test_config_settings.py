@@ -131,3 +131,20 @@ def test_a_save_keeps_the_settings_files_permissions(tmp_path: Path) -> None:
     (tmp_path / "settings.json").chmod(0o644)
     store.update(port="7000")
     assert stat.S_IMODE((tmp_path / "settings.json").stat().st_mode) == 0o644
+
+
+def test_many_unknown_keys_make_one_short_notice_and_survive_a_save(tmp_path: Path) -> None:
+    raw = {f"k{number}": 0 for number in range(200_000)}
+    store, notice = store_of(tmp_path, json.dumps(raw))
+    assert notice is not None and "and 199995 more" in notice and len(notice) < 1000
+    store.update(port="7000")
+    saved = json.loads((tmp_path / "settings.json").read_text(encoding="utf-8"))
+    assert set(raw) <= set(saved) and saved["port"] == "7000"
+
+
+def test_a_symlink_loop_is_a_save_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "settings.json").symlink_to(tmp_path / "settings.json")
+    store, notice = store_of(tmp_path)
+    assert notice is not None
+    with pytest.raises(SaveError):
+        store.update(port="7000")
