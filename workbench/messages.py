@@ -36,6 +36,8 @@ from workbench.codec import EncodeError, LineEnding, Mode, encode
 from workbench.settings import (
     ConfigFileError,
     SaveError,
+    Signature,
+    file_signature,
     move_aside,
     read_json,
     shown_value,
@@ -172,6 +174,7 @@ class MessageStore:
         self._damaged: str | None = None  # why the file holds nothing usable
         self._keep: str | None = None  # why the file must not be written
         self._note: str | None = None
+        self._signature: Signature = None
 
     @property
     def messages(self) -> tuple[SavedMessage, ...]:
@@ -188,6 +191,7 @@ class MessageStore:
         """Read the file (a missing one is an empty list); a notice if part or all of it
         could not be used. Never writes and never raises."""
         self._entries, self._extra, self._damaged, self._keep = [], (), None, None
+        self._signature = file_signature(self.path)  # before reading: a later change shows
         try:
             read = read_messages_file(self.path)
         except MessagesFileError as exc:
@@ -212,6 +216,7 @@ class MessageStore:
         """
         message = replace(message, name=check_name(message.name))
         message.data()
+        self._follow_disk()
         index = self._index(message.name)
         entries = list(self._entries)
         if index is None:
@@ -226,6 +231,7 @@ class MessageStore:
     def rename(self, old: str, new: str) -> SavedMessage:
         """Give a saved message a new, unused name; returns it under that name."""
         new = check_name(new)
+        self._follow_disk()
         index = self._require(old)
         if new != old and self._index(new) is not None:
             raise MessageExists(f"a message named {new!r} already exists")
@@ -237,6 +243,7 @@ class MessageStore:
         return renamed
 
     def delete(self, name: str) -> None:
+        self._follow_disk()
         index = self._require(name)
         self._write(self._entries[:index] + self._entries[index + 1 :])
 
@@ -244,6 +251,12 @@ class MessageStore:
         """Something the user should hear about the last save (a damaged file kept aside)."""
         note, self._note = self._note, None
         return note
+
+    def _follow_disk(self) -> None:
+        """Another workbench or an editor may have changed the file since it was read: a
+        change is made to what is there now, so a save never drops theirs."""
+        if file_signature(self.path) != self._signature:
+            self.load()
 
     def _index(self, name: str) -> int | None:
         return next(
@@ -275,6 +288,7 @@ class MessageStore:
             )
             self._damaged = None
         write_text_atomic(self.path, render(entries, self._extra))
+        self._signature = file_signature(self.path)
         self._entries = entries
 
 

@@ -86,6 +86,19 @@ def config_dir() -> Path:
     return platformdirs.user_config_path("workbench")
 
 
+Signature = tuple[int, int, int, int] | None
+
+
+def file_signature(path: Path) -> Signature:
+    """What tells one version of a file from the next (an atomic save makes a new inode, an
+    editor's in-place save a new size or time); None when there is no file."""
+    try:
+        info = path.stat()
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
 def user_themes_dir(config: Path) -> Path:
     """Where the user's own theme files go: in the config folder, so an upgrade keeps them."""
     return config / USER_THEMES
@@ -242,6 +255,7 @@ class SettingsStore:
         self._keep: str | None = None  # why the file must not be written
         self._keep_reported = False
         self._note: str | None = None
+        self._signature: Signature = None
 
     def load(self) -> tuple[Settings, str | None]:
         """The saved settings (defaults where missing or unusable) and a notice if the file
@@ -249,6 +263,7 @@ class SettingsStore:
         self.settings, self._raw, self._bad = Settings(), {}, set()
         self._damaged = self._keep = None
         self._loaded = True
+        self._signature = file_signature(self.path)  # before reading: a later change shows
         try:
             _, raw = read_json(self.path)
         except FileNotFoundError:
@@ -279,11 +294,15 @@ class SettingsStore:
 
         Saving only when something really changed keeps a damaged file intact when the app
         merely re-applies what it loaded (setting the saved theme on start, say). A file that
-        must not be written is reported once; later changes only apply to this run.
+        must not be written is reported once; later changes only apply to this run. If the
+        file changed since it was read (another workbench, an editor), the change is made to
+        what is there now, so neither side's settings are lost.
         """
         if not self._loaded:
             # Saving before loading would replace the user's file with defaults.
             raise RuntimeError("SettingsStore.update() called before load()")
+        if file_signature(self.path) != self._signature:
+            self.load()
         updated = replace(self.settings, **changes)
         if updated == self.settings:
             return self.settings
@@ -310,6 +329,7 @@ class SettingsStore:
             )
             self._damaged = None
         write_json_atomic(self.path, data)
+        self._signature = file_signature(self.path)
         self.settings, self._raw, self._bad = updated, data, self._bad - changed
         return self.settings
 

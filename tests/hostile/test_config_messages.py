@@ -266,3 +266,16 @@ def test_cli_accepts_a_messages_file_with_a_bad_entry(
     assert cli.main(["--messages", str(path)]) == 0
     assert started == [path]
     assert json.loads(path.read_text(encoding="utf-8"))["comment"] == ["mine", 1000.0]
+
+
+def test_two_workbenches_saving_to_one_file_keep_each_others_messages(tmp_path: Path) -> None:
+    path = write(tmp_path / "messages.json", FILE_TEXT)
+    first, _ = loaded(path)
+    second, _ = loaded(path)
+    first.add(SavedMessage("from-first", "1"))
+    second.add(SavedMessage("from-second", "2"))
+    second.rename("hello", "greeting")
+    first.delete("ping")
+    names = [m.name for m in read_messages_file(path).messages]
+    assert names == ["greeting", "from-first", "from-second"]
+    assert BAD_ENTRY in path.read_text(encoding="utf-8")

@@ -148,3 +148,14 @@ def test_a_symlink_loop_is_a_save_error_not_a_crash(tmp_path: Path) -> None:
     assert notice is not None
     with pytest.raises(SaveError):
         store.update(port="7000")
+
+
+def test_two_workbenches_changing_settings_keep_each_others_changes(tmp_path: Path) -> None:
+    first, _ = store_of(tmp_path, '{"theme": "workbench-light"}')
+    second, _ = store_of(tmp_path)
+    first.update(port="7000")
+    second.update(connect_port="8000")
+    assert SettingsStore(tmp_path).load() == (
+        Settings(theme="workbench-light", port="7000", connect_port="8000"),
+        None,
+    )
