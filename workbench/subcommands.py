@@ -215,12 +215,20 @@ def main_show(argv: list[str]) -> int:
         return args
     if args.jsonl:
         return _export_jsonl(parser.prog, args.file)
+    return _show_transcript(parser.prog, args.file, hex=args.hex)
+
+
+def _show_transcript(prog: str, path: str, *, hex: bool) -> int:
+    """Streamed: each event is printed as it is read, so any size prints in constant memory.
+
+    Damage found part way is reported after what was printed before it, and exits 2.
+    """
     try:
-        recording = read_recording(args.file)
+        with RecordingReader(path) as reader:
+            _print_lines(transcript_lines(reader.header, reader, hex=hex))
     except RecordingError as exc:
-        return _error(parser.prog, str(exc))
-    _print_lines(transcript_lines(recording, hex=args.hex))
-    _warn_if_cut_short(parser.prog, args.file, recording.warning)
+        return _error(prog, str(exc))
+    _warn_if_cut_short(prog, path, reader.warning)
     return EXIT_OK
 
 

@@ -269,10 +269,10 @@ def test_the_reader_reports_truncation_after_streaming(tmp_path: Path) -> None:
     assert list(iter_events(path)) == EVENTS[:2]
 
 
-PAYLOAD_EVENTS = [
+PAYLOAD_EVENTS = [  # in time order: the reader moves an event recorded out of order
     EVENTS[0],
-    Sent(seq=2, mono=START, wall=0.0, conn=1, side=Side.CLIENT, data=b"one\ntwo\n\nthree"),
-    Received(seq=3, mono=START, wall=0.0, conn=1, side=Side.CLIENT, data=b"\n" * 40 + b"{}"),
+    Sent(seq=2, mono=START + 1, wall=0.0, conn=1, side=Side.CLIENT, data=b"one\ntwo\n\nthree"),
+    Received(seq=3, mono=START + 2, wall=0.0, conn=1, side=Side.CLIENT, data=b"\n" * 40 + b"{}"),
 ]
 
 
@@ -312,13 +312,21 @@ def test_a_raw_count_too_small_is_damage_not_truncation(tmp_path: Path) -> None:
         read_recording(path)
 
 
-def test_a_raw_count_beyond_the_file_is_a_truncation_read_in_bounded_pieces(
+def test_a_raw_count_beyond_the_file_on_the_last_event_is_a_truncation(
     tmp_path: Path,
 ) -> None:
     path = record(tmp_path / "r.wbrec", PAYLOAD_EVENTS)
-    path.write_bytes(path.read_bytes().replace(b'"raw": 14}', b'"raw": 999999999999}'))
+    path.write_bytes(path.read_bytes().replace(b'"raw": 42}', b'"raw": 999999999999}'))
     recording = read_recording(path)
-    assert (recording.events, recording.truncated) == (PAYLOAD_EVENTS[:1], True)
+    assert (recording.events, recording.truncated) == (PAYLOAD_EVENTS[:2], True)
+
+
+def test_a_raw_count_beyond_the_file_in_the_middle_is_damage(tmp_path: Path) -> None:
+    """Later events after the line show the count was changed, not cut short by a crash."""
+    path = record(tmp_path / "r.wbrec", PAYLOAD_EVENTS)
+    path.write_bytes(path.read_bytes().replace(b'"raw": 14}', b'"raw": 999999999999}'))
+    with pytest.raises(RecordingError, match="line 3: the byte count says 999999999999 .*"):
+        read_recording(path)
 
 
 def test_recordings_of_format_1_still_read(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ START = 1000.0
 
 def test_one_line_per_event_like_a_log() -> None:
     recording = read_recording(ECHO)
-    lines = list(transcript_lines(recording, hex=False))
+    lines = list(transcript_lines(recording.header, recording.events, hex=False))
     assert len(lines) == 1 + len(recording.events)
     header = r"# recording started \S+ on .+ \(workbench \S+, format \d+\.\d+\)"
     assert re.fullmatch(header, lines[0])
@@ -68,13 +68,18 @@ def test_a_truncated_file_shows_what_is_readable_and_warns(
 
 
 @pytest.mark.parametrize(
-    ("content", "line"),
-    [(b"just some text\n", 1), (None, 3)],
+    ("content", "line", "printed"),
+    [(b"just some text\n", 1, 0), (None, 3, 2)],
     ids=["no header", "bad line"],
 )
 def test_garbage_is_an_error_naming_the_line(
-    content: bytes | None, line: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    content: bytes | None,
+    line: int,
+    printed: int,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """show streams: what came before the damage is printed, then the error, exit 2."""
     garbage = tmp_path / "garbage.jsonl"
     if content is None:
         lines = ECHO.read_bytes().splitlines(keepends=True)
@@ -82,7 +87,7 @@ def test_garbage_is_an_error_naming_the_line(
     garbage.write_bytes(content)
     assert main_show([str(garbage)]) == 2
     out, err = capsys.readouterr()
-    assert out == ""
+    assert len(out.splitlines()) == printed  # the header's line, then line 2's event
     assert err.startswith(f"workbench show: {garbage} line {line}: ") and err.count("\n") == 1
 
 
@@ -100,7 +105,8 @@ def test_nothing_in_a_recording_reaches_the_terminal_raw(tmp_path: Path) -> None
         writer.write(Received(seq=2, data=b"\x1b[2J\xe2\x80\xae", **base))
         message, hint = "bad \x1b[31mred", "\x9b hint"
         writer.write(Error(seq=3, operation="send", errno=None, message=message, hint=hint, **base))
-    text = "\n".join(transcript_lines(read_recording(path), hex=False))
+    recording = read_recording(path)
+    text = "\n".join(transcript_lines(recording.header, recording.events, hex=False))
     assert not any(char in text for char in "\x1b\x07\x9b\u202e")
     assert "bad \\x1b[31mred — \\xc2\\x9b hint" in text
     assert "? → evil\\x1b]0;owned\\x07:5000" in text

@@ -74,11 +74,35 @@ reports that as a RecordingError for that line.
 PREVIEW_BYTES = 256
 """How much of an inline payload's human-only ``text`` preview shows; ``data_b64`` has it all."""
 
+MAX_SECONDS = 1e9
+"""How far from the header's start an event's ``t`` may lie, either way (about 31 years).
+
+Times are checked when read, so that what a recording hands its consumers (replay's pauses,
+the watch view's timers, durations on screen) is always a finite, usable number of seconds.
+"""
+
+MAX_MONO = 1e12
+"""The largest monotonic clock reading a header's ``started_mono`` may hold, either way."""
+
+MAX_WALL = 32_503_680_000.0
+"""Wall-clock times (``wall``, ``started_wall``) lie between 1970 and the year 3000: what every
+platform's ``localtime`` can show."""
+
+MAX_COUNT = (1 << 63) - 1
+"""Ids, sequence numbers and byte counts are whole numbers from 0 to this."""
+
+C_INT = (-(1 << 31), (1 << 31) - 1)
+"""The range of a C ``int``, which the OS's numbers (``errno``, a listen backlog) fit in."""
+
 _NON_FINITE = ("inf", "-inf", "nan")
 _LEADING_FIELDS = ("seq", "conn", "side", "local", "remote", "wall")
 _VERSION = re.compile(r"([0-9]{1,9})\.([0-9]{1,9})")
 _BRACKETED = re.compile(r"\[(?P<host>.*:.*)\]:(?P<port>[0-9]{1,5})", re.DOTALL)
 _PLAIN = re.compile(r"(?P<host>[^:]*):(?P<port>[0-9]{1,5})", re.DOTALL)
+
+_UNSHOWABLE = re.compile("[\ud800-\udc7f]")
+"""Lone surrogates that no OS string holds: only U+DC80..U+DCFF stand for undecodable bytes
+(Python's surrogateescape). Text with the others cannot be shown or encoded, so it is refused."""
 
 _T = TypeVar("_T")
 StrPath: TypeAlias = str | PathLike[str]
@@ -155,8 +179,8 @@ def decode_header(obj: dict[str, Any]) -> Header:
         version=version,
         tool_version=_take(obj, "tool_version", _text, 1),
         started=_take(obj, "started", _text, 1),
-        started_wall=_take(obj, "started_wall", _number, 1),
-        started_mono=_take(obj, "started_mono", _number, 1),
+        started_wall=_take(obj, "started_wall", _epoch, 1),
+        started_mono=_take(obj, "started_mono", _start, 1),
         host=_take(obj, "host", _text, 1),
     )
 
@@ -223,8 +247,13 @@ def decode_event(
     if raw is not None:
         reason = f"raw bytes follow this line, but {kind} events carry no payload"
         raise RecordingError(reason, line_no=line_no)
-    mono = header.started_mono + _take(obj, "t", _number, line_no)
+    mono = header.started_mono + _take(obj, "t", _seconds, line_no)
     return cls(mono=mono, **values)
+
+
+def carries_payload(kind: str) -> bool:
+    """Whether events of this kind hold bytes (a line may then frame or inline a payload)."""
+    return kind in _SCHEMAS and any(spec.decode is _payload for spec in _SCHEMAS[kind][1])
 
 
 def parse_line(raw: bytes, line_no: int) -> dict[str, Any]:
@@ -345,22 +374,56 @@ def _version(value: object) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def _integer(value: object) -> int:
-    if type(value) is int:
+def _integer_in(low: int, high: int, *, nullable: bool = False) -> Callable[[object], Any]:
+    """A decoder of whole numbers from ``low`` to ``high``; JSON ``true`` is not a number."""
+    what = "an integer or null" if nullable else "an integer"
+
+    def decode(value: object) -> int | None:
+        if value is None and nullable:
+            return None
+        if type(value) is not int:
+            raise _Invalid(what)
+        if not low <= value <= high:
+            raise _Invalid(f"{what} from {low} to {high}")
         return value
-    raise _Invalid("an integer")
+
+    return decode
 
 
-def _optional_integer(value: object) -> int | None:
-    if value is None or type(value) is int:
-        return value
-    raise _Invalid("an integer or null")
+_count = _integer_in(0, MAX_COUNT)
+_c_int = _integer_in(*C_INT)
+_optional_c_int = _integer_in(*C_INT, nullable=True)
 
 
 def _size(value: object) -> int:
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value <= MAX_COUNT:
         return value
     raise _Invalid("a byte count")
+
+
+def _finite_in(low: float, high: float, what: str) -> Callable[[object], float]:
+    """A decoder of finite numbers from ``low`` to ``high``: never NaN, never infinite."""
+
+    def decode(value: object) -> float:
+        number = _number(value)
+        if math.isfinite(number) and low <= number <= high:
+            return number
+        raise _Invalid(what)
+
+    return decode
+
+
+_seconds = _finite_in(-MAX_SECONDS, MAX_SECONDS, f"a finite number of seconds within ±{MAX_SECONDS:g}")
+_start = _finite_in(-MAX_MONO, MAX_MONO, f"a finite clock reading within ±{MAX_MONO:g}")
+_epoch = _finite_in(0.0, MAX_WALL, "seconds since 1970, before the year 3000")
+_finite_number = _finite_in(-math.inf, math.inf, "a finite number")
+
+
+def _timeout(value: object) -> float:
+    number = _number(value)
+    if number >= 0:  # NaN fails this too
+        return number
+    raise _Invalid('a number of seconds, 0 or more, or "inf"')
 
 
 def _number(value: object) -> float:
@@ -377,7 +440,7 @@ def _number(value: object) -> float:
 
 
 def _text(value: object) -> str:
-    if isinstance(value, str):
+    if isinstance(value, str) and not _UNSHOWABLE.search(value):
         return value
     raise _Invalid("a string")
 
@@ -385,7 +448,7 @@ def _text(value: object) -> str:
 def _address(value: object) -> Address | None:
     if value is None:
         return None
-    if isinstance(value, str):
+    if isinstance(value, str) and not _UNSHOWABLE.search(value):
         try:
             return parse_address(value)
         except ValueError:
@@ -414,14 +477,21 @@ def _member_of(enum: type[StrEnum]) -> Callable[[object], StrEnum]:
 
 
 _DECODERS: dict[object, Callable[[object], object]] = {
-    int: _integer,
-    int | None: _optional_integer,
-    float: _number,
+    int: _count,
+    int | None: _optional_c_int,
+    float: _finite_number,
     str: _text,
     bytes: _payload,
     Address | None: _address,
     Side: _member_of(Side),
     Closer: _member_of(Closer),
+}
+"""How a field is read back, by its type; ``_FIELD_DECODERS`` narrows some by name."""
+
+_FIELD_DECODERS: dict[str, Callable[[object], object]] = {
+    "wall": _epoch,
+    "timeout": _timeout,  # a connect timeout may be infinite
+    "backlog": _c_int,
 }
 
 
@@ -439,7 +509,8 @@ def _fields_of(cls: type[Event]) -> tuple[_Field, ...]:
             )
         key = f"{field.name}_b64" if hint is bytes else field.name
         optional = field.default is not MISSING
-        specs.append(_Field(field.name, key, _DECODERS[hint], optional))
+        decode = _FIELD_DECODERS.get(field.name, _DECODERS[hint])
+        specs.append(_Field(field.name, key, decode, optional))
     _check_keys(cls, specs)
     leading = {name: index for index, name in enumerate(_LEADING_FIELDS)}
     specs.sort(key=lambda spec: leading.get(spec.name, len(leading)))

@@ -6,6 +6,7 @@ takes what is due, so the same logic serves a UI timer and a test without sleepi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,13 +37,18 @@ class Playback:
         return "max" if self.speed is None else f"{self.speed:g}x"
 
     def delay(self) -> float | None:
-        """Seconds until the next event is due; None when paused or finished."""
+        """Seconds until the next event is due; None when paused or finished.
+
+        Always a finite number of seconds, 0 or more, whatever times the events hold (the
+        reader makes them so; events built by hand are not trusted either): timers take it.
+        """
         if self.paused or self.done:
             return None
         if self.speed is None or self.position == 0:
             return 0.0
         gap = self.events[self.position].mono - self.events[self.position - 1].mono
-        return max(gap, 0.0) / self.speed
+        delay = gap / self.speed
+        return delay if math.isfinite(delay) and delay > 0 else 0.0
 
     def take(self) -> list[Event]:
         """The next due event, plus those recorded at the same instant (or a batch at max)."""

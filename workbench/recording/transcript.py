@@ -7,7 +7,7 @@ sequences to the terminal of whoever looks at it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from workbench.events import (
     Accepted,
@@ -26,7 +26,7 @@ from workbench.events import (
     Stopped,
 )
 from workbench.preview import escape_bytes, hex_dump
-from workbench.recording.reader import Recording
+from workbench.recording.format import Header
 
 HEX_INDENT = "    "
 
@@ -38,15 +38,17 @@ _CLOSERS = {
 }
 
 
-def transcript_lines(recording: Recording, *, hex: bool) -> Iterator[str]:
-    """The header, then one line per event; with ``hex``, payloads as dumps under their line."""
-    header = recording.header
+def transcript_lines(header: Header, events: Iterable[Event], *, hex: bool) -> Iterator[str]:
+    """The header, then one line per event; with ``hex``, payloads as dumps under their line.
+
+    Lazy: fed from a ``RecordingReader``, a recording of any size prints in constant memory.
+    """
     major, minor = header.version
     yield (
         f"# recording started {_safe(header.started)} on {_safe(header.host)}"
         f" (workbench {_safe(header.tool_version)}, format {major}.{minor})"
     )
-    for event in recording.events:
+    for event in events:
         elapsed = event.mono - header.started_mono
         prefix = f"{elapsed:+.3f}s  #{event.conn:<3} {event.side.value:<8}  "
         yield prefix + _describe(event, with_payload=not hex)
