@@ -279,9 +279,11 @@ def _parse_and_load(
     if isinstance(args, int):
         return args
     try:
-        return args, read_recording(args.file)
+        recording = read_recording(args.file)
     except RecordingError as exc:
         return _error(parser.prog, str(exc))
+    _warn_if_cut_short(parser.prog, args.file, recording.warning)
+    return args, recording
 
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:

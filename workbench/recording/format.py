@@ -413,8 +413,10 @@ def _finite_in(low: float, high: float, what: str) -> Callable[[object], float]:
     return decode
 
 
-_seconds = _finite_in(-MAX_SECONDS, MAX_SECONDS, f"a finite number of seconds within ±{MAX_SECONDS:g}")
-_start = _finite_in(-MAX_MONO, MAX_MONO, f"a finite clock reading within ±{MAX_MONO:g}")
+_seconds = _finite_in(
+    -MAX_SECONDS, MAX_SECONDS, "a finite number of seconds, at most 1e9 either way"
+)
+_start = _finite_in(-MAX_MONO, MAX_MONO, "a finite clock reading, at most 1e12 either way")
 _epoch = _finite_in(0.0, MAX_WALL, "seconds since 1970, before the year 3000")
 _finite_number = _finite_in(-math.inf, math.inf, "a finite number")
 

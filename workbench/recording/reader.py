@@ -113,11 +113,11 @@ class RecordingReader:
         """What people should know about what they were shown: times moved, an event lost."""
         notes = []
         if self.backwards_at is not None:
-            more = self.backwards_count - 1
-            others = f" and {more} later event{'s' if more > 1 else ''}" if more else ""
+            count = self.backwards_count
+            events = "1 event" if count == 1 else f"{count} events"
             notes.append(
-                f"time runs backwards at line {self.backwards_at}{others}"
-                " — shown at the time of the event before"
+                f"time runs backwards at line {self.backwards_at} ({events} in all)"
+                " — each is shown at the time of the event before it"
             )
         if self.truncated_at is not None:
             notes.append(

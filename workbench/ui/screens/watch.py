@@ -58,7 +58,7 @@ class WatchScreen(Screen[None]):
         log = self._log
         log.border_title = f"recording {self.recording.path}"
         if self.recording.warning:
-            self.notify(self.recording.warning, title="recording cut short", severity="warning")
+            self.notify(self.recording.warning, title="recording", severity="warning")
         self._schedule()
 
     def _schedule(self) -> None:
