@@ -1,0 +1,89 @@
+"""Promise: no recording file takes the UI down when opened or watched (issue 10, A4 and A5).
+
+The picker (Ctrl+O) explains a file it refuses and stays open; a recording whose times ran
+backwards, or that waits a billion seconds, plays in the watch screen like any other.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from tests.hostile.recording_files import setting, spoiled
+from tests.hostile.test_files_times import backwards
+from tests.ui.helpers import wait_until
+from workbench.recording.reader import read_recording
+from workbench.ui.app import WorkbenchApp
+from workbench.ui.screens.open_recording import OpenRecordingScreen
+from workbench.ui.screens.watch import WatchScreen
+from workbench.ui.widgets.event_log import EventLog
+
+pytestmark = pytest.mark.asyncio
+
+
+def make_fifo(tmp_path: Path) -> Path:
+    fifo = tmp_path / "fifo.wbrec"
+    os.mkfifo(fifo)
+    return fifo
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: spoiled(p / "nan.jsonl", setting("t", math.nan)), "line 7: field 't'"),
+        (lambda p: spoiled(p / "bool.jsonl", setting("conn", True)), "line 7: field 'conn'"),
+        (lambda p: Path("/dev/zero"), "cannot read a character device"),
+        (make_fifo, "cannot read a named pipe (FIFO)"),
+    ],
+    ids=["nan time", "true for an id", "/dev/zero", "fifo without a writer"],
+)
+async def test_the_picker_explains_a_refused_file_and_the_app_lives_on(
+    tmp_path: Path, make: object, message: str
+) -> None:
+    path = make(tmp_path)  # type: ignore[operator]
+    app = WorkbenchApp(recordings_dir=tmp_path / "none")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, OpenRecordingScreen), "picker")
+        app.screen.query_one("#open-path", Input).value = str(path)  # typed, all at once
+        await pilot.press("enter")
+        error = app.screen.query_one("#open-error")
+        await wait_until(pilot, lambda: message in str(error.render()), "the explanation")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, OpenRecordingScreen), "back")
+        assert app.is_running
+
+
+async def test_a_recording_whose_time_runs_backwards_plays_to_the_end(tmp_path: Path) -> None:
+    recording = read_recording(spoiled(tmp_path / "back.jsonl", backwards))
+    app = WorkbenchApp(watch=recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, WatchScreen)
+        await wait_until(pilot, lambda: screen.playback.done, "playback to finish")
+        log = screen.query_one(EventLog)
+        assert log.store.total_events == len(recording.events) == 21
+        assert any("time runs backwards" in str(n.message) for n in app._notifications)
+
+
+async def test_a_billion_second_pause_waits_without_breaking_anything(tmp_path: Path) -> None:
+    def far_future(index: int, event: dict[str, object]) -> None:
+        if index == 20:
+            event["t"] = 1e9  # the largest time the reader allows
+
+    recording = read_recording(spoiled(tmp_path / "far.jsonl", far_future))
+    app = WorkbenchApp(watch=recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, WatchScreen)
+        await wait_until(pilot, lambda: screen.playback.position == 20, "all but the last")
+        assert screen.playback.delay() == pytest.approx(1e9, rel=1e-3)
+        await pilot.press("minus", "minus")  # slower: a 4e9 s timer is fine too
+        await pilot.press("ctrl+end")
+        log = screen.query_one(EventLog)
+        await wait_until(pilot, lambda: log.store.total_events == 21, "the jump to the end")
+        assert app.is_running
