@@ -7,10 +7,8 @@ reaped with ``os.wait4`` so its own peak RSS is measured, not that of some other
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,34 +46,45 @@ class Run:
     peak_rss_mb: float
 
 
+_MEASURE = """
+import json, os, subprocess, sys, threading
+report, limit, *command = sys.argv[1:]
+process = subprocess.Popen(command)
+watchdog = threading.Timer(float(limit), process.kill)
+watchdog.start()
+_, status, usage = os.wait4(process.pid, 0)
+watchdog.cancel()
+process.returncode = os.waitstatus_to_exitcode(status)
+with open(report, "w") as file:
+    json.dump({"status": process.returncode, "rss_kib": usage.ru_maxrss}, file)
+"""
+"""Runs a command and reports its status and peak RSS. A go-between, because Linux counts the
+peak RSS of the process that spawned a child into the child's own (pytest's would dominate)."""
+
+
 def run_workbench(args: list[str], tmp: Path, *, limit: float = 60.0) -> Run:
     """``python -m workbench ARGS``, its outputs in files; killed if it outlives ``limit``."""
-    out_path, err_path = tmp / "stdout.txt", tmp / "stderr.txt"
-    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+    out_path, err_path, report = tmp / "stdout.txt", tmp / "stderr.txt", tmp / "measured.json"
+    command = [sys.executable, "-m", "workbench", *args]
     start = time.monotonic()
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "workbench", *args],
+        subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(report), str(limit), *command],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
             cwd=tmp,
-            env=env,
+            timeout=limit + 30,
+            check=True,
         )
-    watchdog = threading.Timer(limit, process.kill)
-    watchdog.start()
-    try:
-        _, wait_status, usage = os.wait4(process.pid, 0)
-    finally:
-        watchdog.cancel()
     seconds = time.monotonic() - start
-    process.returncode = os.waitstatus_to_exitcode(wait_status)
+    measured = json.loads(report.read_text())
     return Run(
-        process.returncode,
+        measured["status"],
         out_path.read_text("utf-8", "replace"),
         err_path.read_text("utf-8", "replace"),
         seconds,
-        usage.ru_maxrss / 1024,  # KiB on Linux
+        measured["rss_kib"] / 1024,  # KiB on Linux
     )
 
 

@@ -97,6 +97,7 @@ class RecordingReader:
         self._last_mono: float | None = None
         self._after_raw: int | None = None
         self._line_of_last_event = 1
+        self._raw_size = 0
         self._file: BinaryIO = _open_regular(self.path)
         try:
             self.header = self._read_header()
@@ -206,6 +207,12 @@ class RecordingReader:
         if len(raw) > LINE_LIMIT and not raw.endswith(b"\n"):
             return self._decode_long(raw, line_no)
         if not raw.strip():
+            if after_raw is not None:  # the writer never does this; a short count does
+                reason = (
+                    f"the {self._raw_size} raw bytes after this line are followed by a blank"
+                    " line: is the byte count wrong? The file is damaged"
+                )
+                raise RecordingError(reason, line_no=after_raw)
             return None, line_no + 1
         try:
             obj = parse_line(raw, line_no)
@@ -222,7 +229,7 @@ class RecordingReader:
             self.truncated_at = line_no
             return None, line_no + 1
         event = decode_event(obj, line_no, self.header, payload)
-        self._after_raw = line_no
+        self._after_raw, self._raw_size = line_no, size
         return event, line_no + 2 + payload.count(b"\n")
 
     def _read_payload(self, size: int, obj: dict[str, Any], line_no: int) -> bytes | None:
