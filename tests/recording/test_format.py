@@ -7,6 +7,8 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from workbench import __version__
 from workbench.events import (
@@ -29,6 +31,8 @@ from workbench.events import (
 )
 from workbench.recording.format import (
     FORMAT_VERSION,
+    MAX_MONO,
+    MAX_SECONDS,
     MIGRATIONS,
     PREVIEW_BYTES,
     Header,
@@ -300,3 +304,22 @@ def test_raw_bytes_after_an_event_without_a_payload_are_an_error() -> None:
     message = "line 3: raw bytes follow this line, but eof events carry no payload"
     with pytest.raises(RecordingError, match=message):
         decode_event(obj, 3, header(), b"surprise")
+
+
+any_time = (
+    st.floats(allow_nan=True, allow_infinity=True)
+    | st.integers(min_value=-(10**400), max_value=10**400)
+    | st.sampled_from(["nan", "inf", "-inf", MAX_SECONDS, -MAX_SECONDS, True, None, "1.0"])
+)
+
+
+@given(any_time, any_time)
+def test_any_time_decodes_to_a_usable_one_or_is_refused(t: object, started_mono: object) -> None:
+    """NaN, infinities, huge or negative numbers: a RecordingError, or a finite ``mono``."""
+    obj = json.loads(encode_header(header()))
+    obj["started_mono"] = started_mono
+    try:
+        event = decode_event(event_dict(t=t), 2, decode_header(obj))
+    except RecordingError:
+        return
+    assert math.isfinite(event.mono) and abs(event.mono) <= MAX_MONO + MAX_SECONDS

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from workbench.events import Received, Side
 from workbench.recording.playback import FAST_BATCH, SPEEDS, Playback
@@ -56,3 +60,21 @@ def test_speed_stays_within_range() -> None:
     for _ in SPEEDS:
         playback.faster()
     assert playback.speed is None and playback.speed_label == "max"
+
+
+any_time = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1e300, -1e300])
+
+
+@given(st.lists(any_time, min_size=1, max_size=30), st.sampled_from(SPEEDS))
+def test_the_schedule_is_always_a_usable_timer_whatever_the_times(
+    monos: list[float], speed: float | None
+) -> None:
+    """The reader never hands out such times; events built by hand must not break timers."""
+    playback = Playback(events_at(*monos), speed=speed)
+    for _ in monos:
+        delay = playback.delay()
+        if delay is None:
+            break
+        assert math.isfinite(delay) and delay >= 0
+        assert playback.take()
+    assert playback.done

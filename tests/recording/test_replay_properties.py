@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from hypothesis import given
@@ -18,7 +19,7 @@ from workbench.events import (
     Sent,
     Side,
 )
-from workbench.recording.replay import client_scripts, diff_streams
+from workbench.recording.replay import Send, client_scripts, diff_streams
 
 ANY_BYTES = st.binary(max_size=2048)
 DIGITS = re.compile(rb"[0-9]+")
@@ -65,3 +66,31 @@ def test_a_script_replays_exactly_what_the_client_sent(steps: list[tuple[str, by
     sent = b"".join(d for k, d in steps if k == "send")
     expected = b"".join(d for k, d in steps if k == "recv")
     assert [(s.sent, s.expected) for s in scripts] == [(sent, expected)]
+
+
+any_time = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1e300, -1e300])
+
+
+@given(st.lists(st.tuples(st.sampled_from(["send", "recv"]), any_time), max_size=20), any_time)
+def test_scripts_are_built_from_any_times(steps: list[tuple[str, float]], opened: float) -> None:
+    """Scripts never raise over hand-built times (NaN, infinite, backwards)."""
+    common = {"conn": 2, "side": Side.CLIENT, "local": Address("127.0.0.1", 40000)}
+    events: list[Event] = [Connected(seq=1, mono=opened, wall=0.0, **common)]
+    for seq, (kind, mono) in enumerate(steps, start=2):
+        cls = Sent if kind == "send" else Received
+        events.append(cls(seq=seq, mono=mono, wall=0.0, data=b"x", **common))
+    assert len(client_scripts(events)) == 1
+
+
+@given(st.lists(st.floats(0, 1e9), max_size=20))
+def test_times_in_order_make_pauses_a_timer_can_take(gaps: list[float]) -> None:
+    """What the reader hands out (finite, never backwards) gives finite pauses of 0 or more."""
+    common = {"conn": 2, "side": Side.CLIENT, "local": Address("127.0.0.1", 40000)}
+    events: list[Event] = [Connected(seq=1, mono=0.0, wall=0.0, **common)]
+    mono = 0.0
+    for seq, gap in enumerate(gaps, start=2):
+        mono += gap
+        events.append(Sent(seq=seq, mono=mono, wall=0.0, data=b"x", **common))
+    (script,) = client_scripts(events)
+    delays = [step.delay for step in script.steps if isinstance(step, Send)]
+    assert all(math.isfinite(delay) and delay >= 0 for delay in delays)
