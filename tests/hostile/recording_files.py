@@ -28,7 +28,6 @@ NO_TRACEBACK = "Traceback"
 
 COMMANDS: dict[str, list[str]] = {
     "show": ["show"],
-    "show --hex": ["show", "--hex"],
     "replay": ["replay", "--target", "127.0.0.1:9", "--timeout", "2"],
     "mock": ["mock", "--listen", "127.0.0.1:0"],
     "--open": ["--open"],

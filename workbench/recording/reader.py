@@ -353,8 +353,9 @@ def _open_regular(path: Path) -> BinaryIO:
         # O_NONBLOCK: if a FIFO replaced the file since the stat, opening it must not block.
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
         fd = os.open(path, flags)
-    except OSError as exc:
-        raise RecordingError(f"cannot read ({exc.strerror or exc})", path=path) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = getattr(exc, "strerror", None) or exc
+        raise RecordingError(f"cannot read ({reason})", path=path) from None
     except RecordingError as exc:
         raise exc.in_file(path) from None
     try:
