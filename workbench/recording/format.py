@@ -22,6 +22,12 @@ string an event can hold breaks the encoding and every tool can read every line.
     ``"data_b64"`` holds the payload exactly, and ``"size"`` and a ``"text"`` preview are there
     for people only and never read back. Version 1 files hold all their payloads this way.
 
+Reading back checks every value against what its consumers can use, because recordings are
+shared: times are finite and within MAX_SECONDS of the header's start, wall clocks lie between
+1970 and the year 3000, ids, sequence numbers and counts are 0..2**63-1, an errno or a backlog
+fits a C int, JSON ``true`` is never a number and text holds no unpaired surrogate that no OS
+string can (only surrogateescape's U+DC80..U+DCFF). Anything else is damage at its line.
+
 Versioning rules, for whoever changes this file or the events in ``workbench.events``:
 
 * A field that older readers can safely ignore: bump the minor version. Readers accept any minor
