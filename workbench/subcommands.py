@@ -2,8 +2,8 @@
 
 Each is ``main_X(argv) -> exit status``. They run in scripts and CI jobs, where the exit status
 and one readable sentence are all anyone sees: 0 when all is well, 1 when a replay found
-differences, 2 for anything the user has to fix (a bad file or option, a refused target), and
-every error is one line on stderr, never a traceback.
+differences (3 when one was cut short), 2 for anything the user has to fix (a bad file or
+option, a refused target), and every error is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -32,16 +32,21 @@ from workbench.recording.format import (
 from workbench.recording.mock import MockSummary, ServedClient, serve_mock
 from workbench.recording.reader import Recording, RecordingReader, read_recording
 from workbench.recording.replay import (
+    DEFAULT_IDLE,
+    DEFAULT_TIMEOUT,
     ConnectionResult,
     ReplayReport,
+    Script,
     Verdict,
     client_scripts,
     replay,
     server_scripts,
+    unplayable,
 )
 from workbench.recording.transcript import transcript_lines
 
-EXIT_OK, EXIT_DIFFERS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_DIFFERS, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+DEFAULT_CONNECT_TIMEOUT = 10.0
 SPEED_RANGE = (0.25, 100.0)
 
 T = TypeVar("T")
@@ -50,11 +55,39 @@ T = TypeVar("T")
 # -- replay ---------------------------------------------------------------------------------
 
 
+REPLAY_DESCRIPTION = """\
+Re-send the client side of a recording to a live server and compare what comes back with what
+was recorded, one verdict per recorded conversation: match, differs, incomplete or error."""
+
+REPLAY_EPILOG = """\
+time:
+  --timeout S is the budget for the whole replay: recorded pauses (scaled by --speed),
+  connecting, sending and waiting all count. A conversation it cuts short is "incomplete",
+  never a match. --idle S is how long a conversation waits for bytes still missing from an
+  answer while nothing moves (nothing received, nothing of ours taken): a server that holds
+  back the end of an answer is reported (as differing) after --idle, not after --timeout.
+
+memory:
+  answers are compared as they arrive; once one is more than 64 KiB longer than recorded,
+  reading stops ("the server sent more than recorded"), and a diff shows only a window of a
+  few KiB around the first difference, whose byte offset it states.
+
+exit status:
+  0  every conversation matched
+  1  some conversation differs (and none failed or was cut short)
+  2  error: a bad file or option, a refused or failed connection
+  3  some conversation is incomplete: --timeout ran out, or the server stopped taking our
+     bytes for --idle seconds (and none failed)
+  130 interrupted (Ctrl-C)
+"""
+
+
 def main_replay(argv: list[str]) -> int:
     parser = OneLineParser(
         prog="workbench replay",
-        description="Re-send the client side of a recording to a live server and compare what "
-        "comes back with what was recorded. Exit status: 0 all match, 1 differences, 2 error.",
+        description=REPLAY_DESCRIPTION,
+        epilog=REPLAY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", metavar="FILE", help="a recording (.wbrec, or .jsonl)")
     parser.add_argument("--target", metavar="HOST:PORT", required=True, type=connect_endpoint)
@@ -78,8 +111,16 @@ def main_replay(argv: list[str]) -> int:
         "--timeout",
         metavar="S",
         type=_seconds,
-        default=10.0,
-        help="give up on a connection after S seconds (default 10)",
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds for the whole replay, pauses included (default {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--idle",
+        metavar="S",
+        type=_seconds,
+        default=DEFAULT_IDLE,
+        help="seconds to wait for the rest of an answer while nothing moves "
+        f"(default {DEFAULT_IDLE:g})",
     )
     loaded = _parse_and_load(parser, argv)
     if isinstance(loaded, int):
@@ -89,24 +130,45 @@ def main_replay(argv: list[str]) -> int:
         ignore = _combined(args.ignore)
     except re.error as exc:
         return _error(parser.prog, f"the --ignore expressions do not combine ({exc})")
-    if not client_scripts(recording.events):
+    scripts = client_scripts(recording.events)
+    if not scripts:
+        why = unplayable(recording.events)
+        if why:
+            return _error(parser.prog, f"{args.file}: nothing to replay: {'; '.join(why)}")
         return _error(parser.prog, f"{args.file}: the recording holds no conversation to replay")
     speed = "max" if args.speed is None else f"{args.speed:g}x"
     print(f"replaying {args.file} against {args.target} (speed {speed})", flush=True)
+    _warn_if_too_long(scripts, args.speed, args.timeout)
     run = partial(
         replay,
         recording,
         args.target,
         speed=args.speed,
         ignore=ignore,
-        connect_timeout=args.timeout,
-        conversation_timeout=args.timeout,
+        budget=args.timeout,
+        idle=args.idle,
+        connect_timeout=min(args.timeout, DEFAULT_CONNECT_TIMEOUT),
     )
     report = _run_interruptibly(run)
     return EXIT_INTERRUPTED if report is None else _print_report(report)
 
 
+def _warn_if_too_long(scripts: list[Script], speed: float | None, budget: float) -> None:
+    """Say up front when the recorded pauses alone outlast --timeout."""
+    if speed is None:
+        return
+    span = max(script.duration for script in scripts) / speed
+    if span > budget:
+        print(
+            f"  note: the recorded pauses take {span:.3g} s at this speed, more than --timeout "
+            f"{budget:g} s: what runs past it will be incomplete (raise --timeout or --speed)",
+            flush=True,
+        )
+
+
 def _print_report(report: ReplayReport) -> int:
+    for skipped in report.skipped:
+        print(f"  skipped: {skipped}")
     for result in report.results:
         print(_verdict_line(result))
         if result.diff:
@@ -120,6 +182,8 @@ def _print_report(report: ReplayReport) -> int:
     print(f"{_count(len(report.results), 'connection')}: {counts}")
     if errors:
         return EXIT_ERROR
+    if report.count(Verdict.INCOMPLETE):
+        return EXIT_INCOMPLETE
     return EXIT_DIFFERS if report.count(Verdict.DIFFERS) else EXIT_OK
 
 
@@ -127,8 +191,13 @@ def _verdict_line(result: ConnectionResult) -> str:
     script = result.script
     if result.verdict is Verdict.ERROR:
         return f"{script}: error: {result.message}"
-    sizes = f"sent {len(script.sent)} B, expected {len(script.expected)} B"
-    return f"{script}: {result.verdict.value} ({sizes}, received {len(result.received)} B)"
+    sent = (
+        f"{result.sent}"
+        if result.sent == script.sent_size
+        else f"{result.sent} of {script.sent_size}"
+    )
+    sizes = f"sent {sent} B, expected {script.expected_size} B"
+    return f"{script}: {result.verdict.value} ({sizes}, received {result.received} B)"
 
 
 # -- mock -----------------------------------------------------------------------------------

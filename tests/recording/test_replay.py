@@ -160,7 +160,8 @@ async def test_replay_against_an_echo_server_matches() -> None:
     async with serving(echo) as port:
         report = await replay(read_recording(ECHO), Address("127.0.0.1", port))
     [result] = report.results
-    assert result.verdict is Verdict.MATCH and result.received == ECHOED
+    assert result.verdict is Verdict.MATCH
+    assert result.received == result.sent == len(ECHOED), "counted, not kept: answers may be endless"
     assert result.diff == "" and result.message == ""
 
 
@@ -185,7 +186,7 @@ async def test_cli_replay_exits_0_when_everything_matches(
     out = capsys.readouterr().out
     assert status == 0, out
     assert "#2 (127.0.0.1:" in out and ": match (sent 25 B" in out
-    assert "1 connection: 1 match, 0 differs, 0 error" in out
+    assert "1 connection: 1 match, 0 differs, 0 incomplete, 0 error" in out
 
 
 @pytest.mark.trio

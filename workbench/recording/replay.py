@@ -5,11 +5,16 @@ of what that end sent (``Send``), what it received (``Expect``) and where each s
 sending (``Finish``, ``PeerFinish``). The replayer plays the client's end. Before each send it
 waits until as many bytes have come back as the recorded client had received by then (counting,
 not comparing, so a server that answers differently is still driven through the conversation),
-then pauses for the recorded think time scaled by the speed; a server that answered with fewer
-bytes and then went quiet for ``settle`` seconds is not waited for any longer. A conversation is
-over when the server closes, or when every expected byte is in and then nothing more for
-``settle`` seconds, or at the timeout. What came back is compared as one byte stream per
-connection, because TCP may cut and merge segments anywhere.
+then pauses for the recorded think time scaled by the speed. A conversation is over when the
+server closes, or when every expected byte is in and then nothing more for ``settle`` seconds.
+
+Bounded in time: one budget (``--timeout``) covers the whole replay, recorded pauses and
+connecting included; whatever it cuts short is ``incomplete``, never a match. While bytes are
+missing, a server that goes quiet (nothing received, nothing of ours taken) for ``idle`` seconds
+is not waited for any longer. Bounded in memory: each answer is compared with the recording as
+it arrives (see ``Comparison``), reading stops once it is OVERRUN_MARGIN longer than recorded,
+and a diff covers only a window around the first difference. What came back is compared as one
+byte stream per connection, because TCP may cut and merge segments anywhere.
 
 The scripts and the comparison are plain functions of the recording; only ``replay`` does I/O.
 The mock server (``workbench.recording.mock``) plays the same scripts from the server's end.
@@ -23,6 +28,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
+from typing import Any
 
 import trio
 
@@ -49,6 +56,31 @@ PLACEHOLDER = b"<ignored>"
 
 DIFF_LINE_LIMIT = 200
 """A diff longer than this is cut: past the first few screens a difference is already clear."""
+
+DIFF_BEFORE = 512
+"""Bytes before the first difference a diff may show (it starts CONTEXT_LINES lines back)."""
+
+DIFF_AFTER = 4096
+"""Bytes from the first difference on that a diff shows; all that is kept of a wrong answer."""
+
+HEX_AFTER = 512
+"""A hex diff shows less: each byte takes a column of its own."""
+
+CONTEXT_LINES = 3
+HEX_WIDTH = 16
+COMPARE_CHUNK = 1 << 16
+
+OVERRUN_MARGIN = 64 * 1024
+"""Bytes beyond the recorded answer after which it is clearly longer and reading stops."""
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds for the whole replay, recorded pauses included."""
+
+DEFAULT_IDLE = 2.0
+"""Seconds to wait, while bytes are missing, with nothing received and nothing of ours taken."""
+
+SETTLE = 0.5
+"""Seconds of quiet after a complete answer before the conversation counts as over."""
 
 
 # -- scripts --------------------------------------------------------------------------------
@@ -106,6 +138,20 @@ class Script:
     def sent(self) -> bytes:
         return b"".join(step.data for step in self.steps if isinstance(step, Send))
 
+    @property
+    def expected_size(self) -> int:
+        return sum(len(step.data) for step in self.steps if isinstance(step, Expect))
+
+    @property
+    def sent_size(self) -> int:
+        return sum(len(step.data) for step in self.steps if isinstance(step, Send))
+
+    @property
+    def duration(self) -> float:
+        """Recorded seconds from the first conversation's start to this one's last send or FIN."""
+        delays = (step.delay for step in self.steps if isinstance(step, (Send, Finish)))
+        return self.start + math.fsum(d for d in delays if math.isfinite(d) and d > 0)
+
     def __str__(self) -> str:
         """Safe to print: the addresses come from a file that anyone may have written."""
         label = f"#{self.conn} ({self.local} → {self.remote})"
@@ -154,18 +200,46 @@ def _conversations(events: Iterable[Event]) -> list[list[Event]]:
 def _script(conv: list[Event], *, mirrored: bool) -> Script:
     opened = next(event for event in conv if isinstance(event, (Connected, Accepted)))
     steps: list[Step] = []
+    expecting: list[bytes] = []  # consecutive Expect chunks, joined once (not once per chunk)
     last = opened.mono
     for event in conv:
         step = _step(event, mirrored=mirrored, delay=event.mono - last)
         if step is None or _repeats_an_end(step, steps):
             continue
-        if isinstance(step, Expect) and steps and isinstance(steps[-1], Expect):
-            steps[-1] = Expect(steps[-1].data + step.data)
+        if isinstance(step, Expect):
+            expecting.append(step.data)
         else:
+            if expecting:
+                steps.append(Expect(b"".join(expecting)))
+                expecting.clear()
             steps.append(step)
         last = event.mono
+    if expecting:
+        steps.append(Expect(b"".join(expecting)))
     local, remote = (opened.remote, opened.local) if mirrored else (opened.local, opened.remote)
     return Script(opened.conn, local, remote, opened.mono, tuple(steps))
+
+
+def unplayable(events: Iterable[Event]) -> list[str]:
+    """Why some recorded conversations cannot be replayed, one sentence each.
+
+    Recording started while a connection was open (Ctrl+R mid-session) holds its sends and
+    receives but not its connect or accept, so who connected to whom, and from where, is missing.
+    """
+    opened: set[int] = set()
+    talked: dict[int, int] = {}
+    for event in events:
+        if isinstance(event, (Connected, Accepted)):
+            opened.add(event.conn)
+        elif isinstance(event, (Sent, Received)) and event.side is not Side.LISTENER:
+            talked[event.conn] = talked.get(event.conn, 0) + len(event.data)
+    return [
+        f"conversation #{conn} started before the recording began, so its opening (who "
+        f"connected to whom) is missing and it cannot be replayed ({size} B of it recorded); "
+        "start recording before connecting to replay it"
+        for conn, size in sorted(talked.items())
+        if conn not in opened
+    ]
 
 
 def _step(event: Event, *, mirrored: bool, delay: float) -> Step | None:
@@ -192,35 +266,155 @@ def _repeats_an_end(step: Step, steps: list[Step]) -> bool:
 
 
 # -- comparing ------------------------------------------------------------------------------
+#
+# Bounded by construction: what is kept of an answer never exceeds the recorded length plus
+# OVERRUN_MARGIN (with --ignore, which can only mask whole streams) or a window of DIFF_AFTER
+# bytes after the first difference (without), and a diff only ever covers a window of a few KiB
+# around that first difference, however big the streams are.
 
 
 def mask(data: bytes, ignore: re.Pattern[bytes] | None) -> bytes:
     return data if ignore is None else ignore.sub(PLACEHOLDER, data)
 
 
+def first_difference(expected: bytes, received: bytes) -> int | None:
+    """Offset of the first byte where the streams part (where the shorter one ends, if it is
+    a prefix of the other), or None when they are equal. Compares at memcmp speed."""
+    if expected == received:
+        return None
+    size = min(len(expected), len(received))
+    start = 0
+    while (
+        start < size
+        and expected[start : start + COMPARE_CHUNK] == received[start : start + COMPARE_CHUNK]
+    ):
+        start += COMPARE_CHUNK
+    for index in range(start, min(start + COMPARE_CHUNK, size)):
+        if expected[index] != received[index]:
+            return index
+    return size
+
+
 def diff_streams(
     expected: bytes, received: bytes, ignore: re.Pattern[bytes] | None = None
 ) -> str | None:
-    """None when the streams match once ``ignore`` is masked; otherwise a unified diff.
+    """None when the streams match once ``ignore`` is masked; otherwise a diff of a window.
 
-    Text is diffed by lines with unprintables escaped; anything else as ``hexdump -C`` lines,
-    where an inserted byte shifts every later line (the diff then shows where it starts).
+    The window starts a few lines (or hex rows) before the first difference, whose byte offset
+    the first line states, and covers a few KiB after it. Text is diffed by lines with
+    unprintables escaped; anything else as ``hexdump -C`` lines with their real offsets.
     """
     masked_expected, masked_received = mask(expected, ignore), mask(received, ignore)
-    if masked_expected == masked_received:
+    first = first_difference(masked_expected, masked_received)
+    if first is None:
         return None
-    if is_mostly_text(expected) and is_mostly_text(received):
-        before, after = _text_lines(masked_expected), _text_lines(masked_received)
+    origin = max(0, first - DIFF_BEFORE)
+    return _window_diff(
+        masked_expected[origin : first + DIFF_AFTER],
+        masked_received[origin : first + DIFF_AFTER],
+        origin,
+        first,
+        masked=ignore is not None,
+    )
+
+
+def _window_diff(expected: bytes, received: bytes, origin: int, first: int, *, masked: bool) -> str:
+    """Both windows start at byte ``origin`` of their streams and agree up to byte ``first``."""
+    at = first - origin
+    start = _line_start(expected, at, CONTEXT_LINES)
+    if origin and start == 0:  # the window starts mid-line: do not start mid-character either
+        while start < at and 0x80 <= expected[start] < 0xC0:
+            start += 1
+    if is_mostly_text(expected[start:]) and is_mostly_text(received[start:]):
+        before, after = _text_lines(expected[start:]), _text_lines(received[start:])
     else:
-        before, after = hex_dump(masked_expected), hex_dump(masked_received)
-    lines = list(difflib.unified_diff(before, after, "expected", "received", lineterm=""))
+        start = max(0, (first // HEX_WIDTH - CONTEXT_LINES) * HEX_WIDTH - origin)
+        end = at + HEX_AFTER
+        before = _hex_lines(expected[start:end], origin + start)
+        after = _hex_lines(received[start:end], origin + start)
+    where = f"from byte {origin + start}"
+    lines = list(
+        difflib.unified_diff(
+            before, after, f"expected ({where})", f"received ({where})", lineterm=""
+        )
+    )
     if len(lines) > DIFF_LINE_LIMIT:
         lines[DIFF_LINE_LIMIT:] = [f"… ({len(lines) - DIFF_LINE_LIMIT} more diff lines)"]
-    return "\n".join(lines)
+    compared = " of the streams with --ignore matches masked" if masked else ""
+    return "\n".join([f"first difference at byte {first}{compared}", *lines])
+
+
+def _line_start(data: bytes, at: int, lines: int) -> int:
+    """Where the line ``lines`` lines above the one holding byte ``at`` starts (0 at most)."""
+    start = data.rfind(b"\n", 0, at) + 1
+    for _ in range(lines):
+        if start == 0:
+            break
+        start = data.rfind(b"\n", 0, start - 1) + 1
+    return start
 
 
 def _text_lines(data: bytes) -> list[str]:
     return [escape_bytes(line) for line in data.splitlines(keepends=True)]
+
+
+def _hex_lines(data: bytes, offset: int) -> list[str]:
+    """``hexdump -C`` lines labelled with their offsets in the whole stream."""
+    return [f"{int(line[:8], 16) + offset:08x}{line[8:]}" for line in hex_dump(data, HEX_WIDTH)]
+
+
+class Comparison:
+    """An answer checked against the recorded one while it arrives, in bounded memory.
+
+    Without ``ignore`` each chunk is compared on arrival and only DIFF_AFTER bytes from the first
+    difference on are kept (what precedes it equals the recording). With ``ignore`` the masked
+    streams can only be compared whole, so the answer is kept up to the recorded length plus
+    OVERRUN_MARGIN. Past that limit bytes are only counted: the answer is clearly too long.
+    """
+
+    def __init__(self, expected: bytes, ignore: re.Pattern[bytes] | None) -> None:
+        self.expected = expected
+        self.ignore = ignore
+        self.limit = len(expected) + OVERRUN_MARGIN
+        self.size = 0
+        self._kept = bytearray()
+        self._first: int | None = None
+
+    @property
+    def overrun(self) -> bool:
+        """More came than was recorded, by more than the margin: stop reading."""
+        return self.size > self.limit
+
+    def add(self, data: bytes) -> None:
+        start = self.size
+        self.size += len(data)
+        if self.ignore is not None:
+            room = self.limit - len(self._kept)
+        else:
+            if self._first is None:
+                index = first_difference(self.expected[start : start + len(data)], data)
+                if index is None:
+                    return
+                self._first = start + index
+                data = data[index:]
+            room = DIFF_AFTER - len(self._kept)
+        if room > 0:
+            self._kept += data[:room]
+
+    def diff(self) -> str | None:
+        """None for a match, else a windowed diff (slow with ``ignore``: run it in a thread)."""
+        if self.ignore is not None:
+            return diff_streams(self.expected, bytes(self._kept), self.ignore)
+        first = self._first
+        if first is None:
+            if self.size == len(self.expected):
+                return None
+            first = self.size  # the answer stopped short
+        origin = max(0, first - DIFF_BEFORE)
+        received = self.expected[origin:first] + bytes(self._kept)
+        return _window_diff(
+            self.expected[origin : first + DIFF_AFTER], received, origin, first, masked=False
+        )
 
 
 # -- replaying ------------------------------------------------------------------------------
@@ -229,16 +423,21 @@ def _text_lines(data: bytes) -> list[str]:
 class Verdict(StrEnum):
     MATCH = "match"
     DIFFERS = "differs"
+    INCOMPLETE = "incomplete"  # cut short before it could be judged: never a match
     ERROR = "error"
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionResult:
-    """How one recorded conversation went; ``message``/``hint`` are the engine's, if any."""
+    """How one recorded conversation went; ``message``/``hint`` say why, if anything went wrong.
+
+    ``received`` and ``sent`` count bytes (the answer itself is not kept: it may be endless).
+    """
 
     script: Script
     verdict: Verdict
-    received: bytes = b""
+    received: int = 0
+    sent: int = 0
     diff: str = ""
     message: str = ""
     hint: str = ""
@@ -247,13 +446,14 @@ class ConnectionResult:
 @dataclass(frozen=True, slots=True)
 class ReplayReport:
     results: tuple[ConnectionResult, ...]
+    skipped: tuple[str, ...] = ()  # conversations that could not be replayed, and why
 
     def count(self, verdict: Verdict) -> int:
         return sum(result.verdict is verdict for result in self.results)
 
 
 class Inbox:
-    """What one connection has received so far, for a task that paces itself on it."""
+    """What one connection has received so far, for a task that paces itself on it (the mock)."""
 
     def __init__(self) -> None:
         self.data = bytearray()
@@ -302,75 +502,265 @@ class Inbox:
         return False
 
 
+class Stage(StrEnum):
+    WAITING = "waiting for its recorded start"
+    CONNECTING = "connecting"
+    PLAYING = "playing"
+    DONE = "done"
+
+
+class Conversation:
+    """One conversation being replayed: its progress, readable whenever the budget cuts it."""
+
+    def __init__(self, script: Script, ignore: re.Pattern[bytes] | None) -> None:
+        self.script = script
+        self.expected_size = script.expected_size
+        self.sent_size = script.sent_size
+        self.answer = Comparison(script.expected, ignore)
+        self.stage = Stage.WAITING
+        self.sent = 0
+        self.ended = False  # the server finished sending, or the connection is gone
+        self.closed = False
+        self.errors: list[Error] = []
+        self.failure: NetworkError | None = None  # connecting failed
+        self.stalled = ""  # why we stopped waiting for bytes that never came
+        self._changed = trio.Event()
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, Received):
+            self.answer.add(event.data)
+        elif isinstance(event, Sent):
+            self.sent += event.size
+        elif isinstance(event, PeerEof):
+            self.ended = True
+        elif isinstance(event, Closed):
+            self.ended = self.closed = True
+        elif isinstance(event, Error):
+            self.errors.append(event)
+        self._changed.set()
+        self._changed = trio.Event()
+
+    @property
+    def over(self) -> bool:
+        """Nothing more will come that could change the verdict."""
+        return self.ended or self.answer.overrun
+
+    async def wait_for(self, count: int, *, until_end: bool, idle: float) -> None:
+        """Until ``count`` bytes (and the server's end, if asked) are in, or it is over.
+
+        A server that goes quiet for ``idle`` seconds (nothing received and nothing of ours
+        taken) while bytes are still missing is not waited for any longer; that is noted.
+        """
+        while not self.over and (until_end or self.answer.size < count):
+            if not await self._changes_within(idle):
+                self._note_stall(count, idle)
+                return
+
+    async def settle(self, idle: float, settle: float) -> None:
+        """Until it is over, or the answer is complete and then ``settle`` s of quiet pass."""
+        while not self.over:
+            complete = self.answer.size >= self.expected_size and self.sent >= self.sent_size
+            if not await self._changes_within(settle if complete else idle):
+                if not complete:
+                    self._note_stall(self.expected_size, idle)
+                return
+
+    def _note_stall(self, count: int, idle: float) -> None:
+        if self.stalled:
+            return
+        if self.sent < self.sent_size:
+            self.stalled = (
+                f"the server took nothing more for {idle:g} s with {self.sent} of the "
+                f"{self.sent_size} recorded bytes sent"
+            )
+        elif self.answer.size < count:
+            self.stalled = (
+                f"the server sent nothing more for {idle:g} s with {self.answer.size} of the "
+                f"{count} bytes recorded by then received"
+            )
+
+    async def _changes_within(self, seconds: float) -> bool:
+        with trio.move_on_after(seconds):
+            await self._changed.wait()
+            return True
+        return False
+
+    def judge(self, budget: float | None) -> ConnectionResult:
+        """The verdict; ``budget`` is the --timeout when it ran out before the end.
+
+        Never a match unless the conversation got through every recorded send.
+        """
+        base = ConnectionResult(
+            self.script, Verdict.INCOMPLETE, self.answer.size, self.sent, "", "", ""
+        )
+        if self.failure is not None:
+            why = self.failure.explanation
+            return replace(base, verdict=Verdict.ERROR, message=why.message, hint=why.hint)
+        error = self.errors[0] if self.errors else None
+        if self.stage is not Stage.DONE:
+            return replace(base, message=self._cut_short(budget), hint=TIMEOUT_HINT)
+        if self.answer.overrun:
+            extra, recorded = self.answer.size - self.expected_size, self.expected_size
+            message = (
+                f"the server sent more than recorded: at least {extra} bytes beyond the "
+                f"recorded {recorded}"
+            )
+            return replace(
+                base, verdict=Verdict.DIFFERS, diff=self.answer.diff() or "", message=message
+            )
+        if self.sent < self.sent_size:
+            if self.closed:  # the server hung up (or reset) before taking everything
+                message = (
+                    f"the connection closed after {self.sent} of the {self.sent_size} recorded "
+                    "bytes were sent"
+                )
+                differs = replace(base, verdict=Verdict.DIFFERS, diff=self.answer.diff() or "")
+                if error is not None:
+                    return replace(differs, message=f"{message}: {error.message}", hint=error.hint)
+                return replace(differs, message=message)
+            message = self.stalled or (
+                f"only {self.sent} of the {self.sent_size} recorded bytes were sent"
+            )
+            return replace(base, message=message, hint=IDLE_HINT if self.stalled else "")
+        diff = self.answer.diff()
+        result = replace(base, verdict=Verdict.DIFFERS if diff else Verdict.MATCH, diff=diff or "")
+        if error is not None:
+            return replace(result, message=error.message, hint=error.hint)
+        if self.stalled:
+            return replace(result, message=self.stalled, hint=IDLE_HINT)
+        return result
+
+    def _cut_short(self, budget: float | None) -> str:
+        limit = f"the --timeout of {budget:g} s" if budget is not None else "the replay"
+        if self.stage is Stage.WAITING:
+            return f"{limit} ran out before this conversation's recorded start"
+        if self.stage is Stage.CONNECTING:
+            return f"{limit} ran out while connecting"
+        return (
+            f"{limit} ran out with {self.sent} of {self.sent_size} bytes sent and "
+            f"{self.answer.size} of {self.expected_size} received"
+        )
+
+
+TIMEOUT_HINT = "allow more time with --timeout, or replay faster with --speed"
+IDLE_HINT = "wait longer for a slow server with --idle"
+
+
 async def replay(
     recording: Recording,
     target: Address,
     *,
     speed: float | None = None,
     ignore: re.Pattern[bytes] | None = None,
+    budget: float = DEFAULT_TIMEOUT,
+    idle: float = DEFAULT_IDLE,
+    settle: float = SETTLE,
     connect_timeout: float = 10.0,
-    settle: float = 0.5,
-    conversation_timeout: float = 30.0,
 ) -> ReplayReport:
     """Play every recorded client conversation against ``target``, concurrently.
 
     ``speed`` scales the recorded pauses and start offsets (2.0 = twice as fast); None skips
-    them. ``conversation_timeout`` bounds each conversation once connected.
+    them. ``budget`` (seconds) bounds the whole replay, recorded pauses included; ``idle`` is
+    how long to wait for missing bytes while nothing moves. Cancelling it closes every socket.
     """
-    player = _Player(target, speed, ignore, settle, (connect_timeout, conversation_timeout))
-    scripts = client_scripts(recording.events)
-    async with trio.open_nursery() as nursery, Engine() as engine:
-        nursery.start_soon(player.route, engine.hub.subscribe())
-        async with trio.open_nursery() as conversations:
-            for script in scripts:
-                conversations.start_soon(player.play, engine, script)
-        nursery.cancel_scope.cancel()
-    return ReplayReport(tuple(player.results[script.conn] for script in scripts))
+    events = recording.events
+    player = _Player(target, speed, idle, settle, connect_timeout)
+    # Scripts join every recorded answer: for a big recording, off the (UI's) event loop too.
+    conversations = await trio.to_thread.run_sync(
+        lambda: [Conversation(script, ignore) for script in client_scripts(events)],
+        abandon_on_cancel=True,
+    )
+    with trio.move_on_after(budget) as scope:
+        async with trio.open_nursery() as nursery, Engine() as engine:
+            nursery.start_soon(player.route, engine, engine.hub.subscribe())
+            async with trio.open_nursery() as playing:
+                for conversation in conversations:
+                    playing.start_soon(player.play, engine, conversation)
+            nursery.cancel_scope.cancel()
+    ran_out = budget if scope.cancelled_caught else None
+    # Masking with --ignore scans whole answers: off the event loop (the UI's, in guest mode).
+    results = await trio.to_thread.run_sync(
+        lambda: tuple(conversation.judge(ran_out) for conversation in conversations),
+        abandon_on_cancel=True,
+    )
+    return ReplayReport(results, tuple(unplayable(events)))
+
+
+class CancellableReplay:
+    """One ``replay`` that can be cancelled from outside its task, e.g. when its dialog closes.
+
+    ``cancel`` must run in the trio run (the UI calls it through the bridge); it may come
+    before ``run`` starts, which then returns None at once.
+    """
+
+    def __init__(self, recording: Recording, target: Address, **options: Any) -> None:
+        self._scope = trio.CancelScope()
+        self._run = partial(replay, recording, target, **options)
+
+    async def run(self) -> ReplayReport | None:
+        """The report, or None when cancelled (every socket is closed by then)."""
+        with self._scope:
+            return await self._run()
+        return None
+
+    def cancel(self) -> None:
+        self._scope.cancel()
 
 
 @dataclass
 class _Player:
     target: Address
     speed: float | None
-    ignore: re.Pattern[bytes] | None
+    idle: float
     settle: float
-    timeouts: tuple[float, float]  # connecting, then the whole conversation
-    inboxes: dict[int, Inbox] = field(default_factory=dict)
-    results: dict[int, ConnectionResult] = field(default_factory=dict)
+    connect_timeout: float
+    playing: dict[int, Conversation] = field(default_factory=dict)  # by the engine's conn id
 
-    async def route(self, channel: trio.MemoryReceiveChannel[Event]) -> None:
+    async def route(self, engine: Engine, channel: trio.MemoryReceiveChannel[Event]) -> None:
         with channel:
             async for event in channel:
-                self.inboxes.setdefault(event.conn, Inbox()).add(event)
+                conversation = self.playing.get(event.conn)
+                if conversation is None:
+                    continue
+                was_over = conversation.answer.overrun
+                conversation.add(event)
+                if conversation.answer.overrun and not was_over:
+                    engine.close(event.conn)  # stop reading: the answer is already too long
 
-    async def play(self, engine: Engine, script: Script) -> None:
+    async def play(self, engine: Engine, conversation: Conversation) -> None:
+        script = conversation.script
         await self._pause(script.start)
-        connect_timeout, conversation_timeout = self.timeouts
+        conversation.stage = Stage.CONNECTING
+        conn_id = engine.reserve_id()
+        self.playing[conn_id] = conversation
         try:
-            conn = await engine.connect(*self.target, connect_timeout=connect_timeout)
-        except NetworkError as exc:
-            why = exc.explanation
-            self.results[script.conn] = ConnectionResult(
-                script, Verdict.ERROR, message=why.message, hint=why.hint
+            await engine.connect(
+                *self.target, connect_timeout=self.connect_timeout, conn_id=conn_id
             )
+        except NetworkError as exc:
+            conversation.failure = exc
+            conversation.stage = Stage.DONE
             return
-        inbox = self.inboxes.setdefault(conn.id, Inbox())
-        with trio.move_on_after(conversation_timeout) as scope:
-            await self._steps(engine, conn.id, inbox, script)
-            await inbox.settle(len(script.expected), self.settle)
-        engine.close(conn.id)
-        self.results[script.conn] = self._judge(script, inbox, scope.cancelled_caught)
+        conversation.stage = Stage.PLAYING
+        try:
+            await self._steps(engine, conn_id, conversation)
+            await conversation.settle(self.idle, self.settle)
+            conversation.stage = Stage.DONE
+        finally:
+            engine.close(conn_id)
 
-    async def _steps(self, engine: Engine, conn_id: int, inbox: Inbox, script: Script) -> None:
+    async def _steps(self, engine: Engine, conn_id: int, conversation: Conversation) -> None:
         expected = 0
         until_end = False
-        for step in script.steps:
+        for step in conversation.script.steps:
             if isinstance(step, Expect):
                 expected += len(step.data)
             elif isinstance(step, PeerFinish):
                 until_end = True
             else:
-                await inbox.wait_for(expected, until_end=until_end, settle=self.settle)
+                await conversation.wait_for(expected, until_end=until_end, idle=self.idle)
+                if conversation.answer.overrun:
+                    return
                 await self._pause(step.delay)
                 if isinstance(step, Send):
                     engine.send(conn_id, step.data)
@@ -378,18 +768,5 @@ class _Player:
                     engine.half_close(conn_id)
 
     async def _pause(self, recorded: float) -> None:
-        if self.speed is not None:
+        if self.speed is not None and recorded > 0:  # NaN is not > 0; inf sleeps to the budget
             await trio.sleep(recorded / self.speed)
-
-    def _judge(self, script: Script, inbox: Inbox, timed_out: bool) -> ConnectionResult:
-        received = bytes(inbox.data)
-        diff = diff_streams(script.expected, received, self.ignore)
-        verdict = Verdict.MATCH if diff is None else Verdict.DIFFERS
-        result = ConnectionResult(script, verdict, received, diff or "")
-        if inbox.errors:
-            return replace(result, message=inbox.errors[0].message, hint=inbox.errors[0].hint)
-        if timed_out:
-            limit = self.timeouts[1]
-            message = f"the conversation was still going after {limit:g} s"
-            return replace(result, message=message, hint="allow more time with --timeout")
-        return result

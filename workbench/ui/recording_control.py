@@ -6,6 +6,7 @@ itself runs in the engine's trio run as a lossless consumer and only posts messa
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from textual.app import App
@@ -13,7 +14,7 @@ from textual.message import Message
 
 from workbench.recording.reader import Recording
 from workbench.recording.recorder import Recorder, RecordingStatus
-from workbench.recording.replay import replay
+from workbench.recording.replay import CancellableReplay, ReplayReport
 from workbench.recording.writer import (
     RecordingWriteError,
     RecordingWriter,
@@ -119,11 +120,19 @@ class RecordingControl(App[None]):
             self.push_screen(ReplayScreen(recording))
 
     def on_replay_screen_run(self, request: ReplayScreen.Run) -> None:
-        self.bridge.submit(self._run_replay, request)
-
-    async def _run_replay(self, request: ReplayScreen.Run) -> None:
-        """Runs inside the trio run; the result goes back to the screen as a message."""
-        report = await replay(
-            request.screen.recording, request.target, speed=request.speed, ignore=request.ignore
+        screen = request.screen
+        run = CancellableReplay(
+            screen.recording,
+            request.target,
+            speed=request.speed,
+            ignore=request.ignore,
+            budget=request.budget,
         )
-        request.screen.post_message(ReplayScreen.Finished(report))
+        screen.started(partial(self.bridge.call, run.cancel))
+        self.bridge.submit(self._run_replay, screen, run)
+
+    async def _run_replay(self, screen: ReplayScreen, run: CancellableReplay) -> None:
+        """Runs inside the trio run; the result goes back to the screen as a message."""
+        report: ReplayReport | None = await run.run()
+        if report is not None:
+            screen.post_message(ReplayScreen.Finished(report))

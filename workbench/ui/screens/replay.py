@@ -1,8 +1,14 @@
-"""Re-sending a recording against a live server from the UI, with the diff shown here."""
+"""Re-sending a recording against a live server from the UI, with the diff shown here.
+
+The replay itself runs in the engine's trio run (the app starts it), bounded like the CLI's:
+one time budget, answers compared as they arrive, diffs of a small window. Closing the dialog
+(Escape) cancels it, which closes its connections.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,12 +21,12 @@ from textual.widgets import Input, Label, Static, TextArea
 from workbench.core.errors import BadArgument, parse_endpoint
 from workbench.events import Address
 from workbench.recording.reader import Recording
-from workbench.recording.replay import ReplayReport, Verdict
+from workbench.recording.replay import DEFAULT_TIMEOUT, ReplayReport, Verdict
 
 
 def report_text(report: ReplayReport) -> str:
     """Verdicts first, then each difference as a diff of expected against received."""
-    lines = []
+    lines = [f"skipped: {why}" for why in report.skipped]
     for result in report.results:
         lines.append(f"{result.script}: {result.verdict.value}")
         if result.message:
@@ -67,6 +73,7 @@ class ReplayScreen(ModalScreen[None]):
             self.target = target
             self.speed = speed
             self.ignore = ignore
+            self.budget = DEFAULT_TIMEOUT
 
     class Finished(Message):
         def __init__(self, report: ReplayReport) -> None:
@@ -77,6 +84,25 @@ class ReplayScreen(ModalScreen[None]):
         super().__init__()
         self.recording = recording
         self.report: ReplayReport | None = None
+        self._cancel: Callable[[], None] | None = None  # the running replay's, if any
+
+    @property
+    def running(self) -> bool:
+        return self._cancel is not None
+
+    def started(self, cancel: Callable[[], None]) -> None:
+        """The app started the replay; ``cancel`` stops it (and closes its sockets)."""
+        self.cancel_replay()
+        self._cancel = cancel
+
+    def cancel_replay(self) -> None:
+        if self._cancel is not None:
+            cancel, self._cancel = self._cancel, None
+            cancel()
+
+    def on_unmount(self) -> None:
+        """Escape, or the app quitting: a replay nobody can see any more must not go on."""
+        self.cancel_replay()
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -95,7 +121,8 @@ class ReplayScreen(ModalScreen[None]):
         except ValueError as exc:
             self._status(str(exc), "-error")
             return
-        self._status(f"replaying against {request.target} …", "")
+        budget = f"at most {request.budget:g} s"
+        self._status(f"replaying against {request.target} … ({budget}; Escape cancels)", "")
         self.post_message(request)
 
     def _request(self) -> ReplayScreen.Run:
@@ -116,11 +143,16 @@ class ReplayScreen(ModalScreen[None]):
         return self.Run(self, target, speed, ignore)
 
     def on_replay_screen_finished(self, message: ReplayScreen.Finished) -> None:
+        self._cancel = None
         self.report = message.report
         self.query_one("#replay-report", TextArea).text = report_text(message.report)
         report = message.report
-        if report.count(Verdict.ERROR):
+        if not report.results:
+            self._status("nothing in this recording can be replayed — see below", "-error")
+        elif report.count(Verdict.ERROR):
             self._status("the replay failed — see below", "-error")
+        elif report.count(Verdict.INCOMPLETE):
+            self._status("some conversation did not finish — see below", "-error")
         elif report.count(Verdict.DIFFERS):
             self._status("the server answered differently — diff below", "-error")
         else:
