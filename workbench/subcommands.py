@@ -139,6 +139,7 @@ def main_replay(argv: list[str]) -> int:
     speed = "max" if args.speed is None else f"{args.speed:g}x"
     print(f"replaying {args.file} against {args.target} (speed {speed})", flush=True)
     _warn_if_too_long(scripts, args.speed, args.timeout)
+    del scripts  # they hold a copy of every recorded answer; replay makes its own
     run = partial(
         replay,
         recording,
@@ -167,19 +168,19 @@ def _warn_if_too_long(scripts: list[Script], speed: float | None, budget: float)
 
 
 def _print_report(report: ReplayReport) -> int:
-    for skipped in report.skipped:
-        print(f"  skipped: {skipped}")
+    lines = [f"  skipped: {skipped}" for skipped in report.skipped]
     for result in report.results:
-        print(_verdict_line(result))
+        lines.append(_verdict_line(result))
         if result.diff:
-            print(result.diff)
+            lines.append(result.diff)
         if result.message and result.verdict is not Verdict.ERROR:
-            print(f"  note: {_explained(result.message, result.hint)}")
+            lines.append(f"  note: {_explained(result.message, result.hint)}")
+    counts = ", ".join(f"{report.count(verdict)} {verdict.value}" for verdict in Verdict)
+    lines.append(f"{_count(len(report.results), 'connection')}: {counts}")
+    _print_lines(lines)
     errors = {_explained(r.message, r.hint) for r in report.results if r.verdict is Verdict.ERROR}
     for error in sorted(errors):
         print(f"workbench replay: {error}", file=sys.stderr)
-    counts = ", ".join(f"{report.count(verdict)} {verdict.value}" for verdict in Verdict)
-    print(f"{_count(len(report.results), 'connection')}: {counts}")
     if errors:
         return EXIT_ERROR
     if report.count(Verdict.INCOMPLETE):

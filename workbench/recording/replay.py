@@ -63,10 +63,11 @@ DIFF_BEFORE = 512
 DIFF_AFTER = 4096
 """Bytes from the first difference on that a diff shows; all that is kept of a wrong answer."""
 
-HEX_AFTER = 512
-"""A hex diff shows less: each byte takes a column of its own."""
+HEX_AFTER = 256
+"""A hex diff shows less: 16 rows from the first difference on."""
 
 CONTEXT_LINES = 3
+AFTER_LINES = 16  # text lines shown from the one holding the first difference on
 HEX_WIDTH = 16
 COMPARE_CHUNK = 1 << 16
 
@@ -81,6 +82,9 @@ DEFAULT_IDLE = 2.0
 
 SETTLE = 0.5
 """Seconds of quiet after a complete answer before the conversation counts as over."""
+
+ROUTE_BUFFER = 16
+"""Events queued between the replay's engine and its comparison (each up to 256 KiB)."""
 
 
 # -- scripts --------------------------------------------------------------------------------
@@ -227,17 +231,17 @@ def unplayable(events: Iterable[Event]) -> list[str]:
     receives but not its connect or accept, so who connected to whom, and from where, is missing.
     """
     opened: set[int] = set()
-    talked: dict[int, int] = {}
+    talked: set[int] = set()
     for event in events:
         if isinstance(event, (Connected, Accepted)):
             opened.add(event.conn)
         elif isinstance(event, (Sent, Received)) and event.side is not Side.LISTENER:
-            talked[event.conn] = talked.get(event.conn, 0) + len(event.data)
+            talked.add(event.conn)
     return [
-        f"conversation #{conn} started before the recording began, so its opening (who "
-        f"connected to whom) is missing and it cannot be replayed ({size} B of it recorded); "
-        "start recording before connecting to replay it"
-        for conn, size in sorted(talked.items())
+        f"conversation #{conn} started before the recording began, so its opening is missing "
+        "(who connected to whom, and from where) and it cannot be replayed; start recording "
+        "before connecting to replay it"
+        for conn in sorted(talked)
         if conn not in opened
     ]
 
@@ -326,7 +330,8 @@ def _window_diff(expected: bytes, received: bytes, origin: int, first: int, *, m
         while start < at and 0x80 <= expected[start] < 0xC0:
             start += 1
     if is_mostly_text(expected[start:]) and is_mostly_text(received[start:]):
-        before, after = _text_lines(expected[start:]), _text_lines(received[start:])
+        before = _text_lines(expected[start : _lines_end(expected, at, AFTER_LINES)])
+        after = _text_lines(received[start : _lines_end(received, at, AFTER_LINES)])
     else:
         start = max(0, (first // HEX_WIDTH - CONTEXT_LINES) * HEX_WIDTH - origin)
         end = at + HEX_AFTER
@@ -352,6 +357,17 @@ def _line_start(data: bytes, at: int, lines: int) -> int:
             break
         start = data.rfind(b"\n", 0, start - 1) + 1
     return start
+
+
+def _lines_end(data: bytes, at: int, lines: int) -> int:
+    """Where the ``lines``-th line from the one holding byte ``at`` ends (or the data does)."""
+    end = at
+    for _ in range(lines):
+        newline = data.find(b"\n", end)
+        if newline < 0:
+            return len(data)
+        end = newline + 1
+    return end
 
 
 def _text_lines(data: bytes) -> list[str]:
@@ -672,7 +688,8 @@ async def replay(
     )
     with trio.move_on_after(budget) as scope:
         async with trio.open_nursery() as nursery, Engine() as engine:
-            nursery.start_soon(player.route, engine, engine.hub.subscribe())
+            # A short queue: the reader waits for the comparison instead of piling answers up.
+            nursery.start_soon(player.route, engine, engine.hub.subscribe(ROUTE_BUFFER))
             async with trio.open_nursery() as playing:
                 for conversation in conversations:
                     playing.start_soon(player.play, engine, conversation)
