@@ -33,6 +33,8 @@ def report_text(report: ReplayReport) -> str:
             lines.append(f"  {result.message}" + (f" — {result.hint}" if result.hint else ""))
         if result.diff:
             lines.extend("  " + line for line in result.diff.splitlines())
+    if not report.results and not report.skipped:
+        lines.append("the recording holds no conversation to replay")
     counts = ", ".join(f"{report.count(v)} {v.value}" for v in Verdict)
     lines.append(f"{len(report.results)} connections: {counts}")
     return "\n".join(lines)
