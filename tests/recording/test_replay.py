@@ -21,6 +21,7 @@ from workbench.events import Address, Side
 from workbench.recording.reader import read_recording
 from workbench.recording.replay import (
     PLACEHOLDER,
+    Comparison,
     Expect,
     Finish,
     PeerFinish,
@@ -93,6 +94,36 @@ def test_ignored_parts_are_masked_on_both_sides() -> None:
     assert diff_streams(first, second, DATE) is None
     diff = diff_streams(first + b"x", second, DATE)
     assert diff is not None and PLACEHOLDER.decode() in diff
+
+
+def test_a_diff_of_big_streams_is_a_window_at_the_first_difference() -> None:
+    expected = b"".join(b"row %07d\n" % n for n in range(1_000_000))
+    at = expected.index(b"row 0700000")
+    received = expected[:at] + b"ROW" + expected[at + 3 :]
+    diff = diff_streams(expected, received)
+    assert diff is not None and diff.splitlines()[0] == f"first difference at byte {at}"
+    assert "-row 0700000\\n" in diff.splitlines() and "+ROW 0700000\\n" in diff.splitlines()
+    assert len(diff.splitlines()) < 20, "context lines and the changed one, not the streams"
+
+
+def test_a_binary_window_is_labelled_with_its_offsets_in_the_stream() -> None:
+    expected = bytes(range(256)) * 4096
+    received = expected[:100_000] + b"\xff" + expected[100_001:]
+    diff = diff_streams(expected, received)
+    assert diff is not None and "first difference at byte 100000" in diff
+    assert any(line.startswith(f"+{100_000 // 16 * 16:08x}  ") for line in diff.splitlines())
+    assert len(diff.splitlines()) < 50
+
+
+def test_an_answer_compared_on_arrival_keeps_only_a_window() -> None:
+    expected = b"x" * 1_000_000
+    comparison = Comparison(expected, None)
+    for _ in range(40):
+        comparison.add(b"x" * 30_000 + b"y" * 35_536)
+    assert comparison.overrun and comparison.size == 40 * 65_536
+    assert len(comparison._kept) <= 4096, "what follows the first difference is only counted"
+    diff = comparison.diff()
+    assert diff is not None and diff.startswith("first difference at byte 30000")
 
 
 # -- servers the tests run -----------------------------------------------------------------
@@ -307,6 +338,28 @@ async def test_python_m_workbench_subcommands_replay() -> None:
         )
     assert done.returncode == 0, done.stderr
     assert b": match (" in done.stdout and done.stderr == b""
+
+
+@pytest.mark.trio
+async def test_a_server_going_quiet_mid_conversation_is_noted_and_not_waited_for() -> None:
+    """The note names the missing answer bytes (not our sends, which are not due yet)."""
+
+    async def first_answer_short(stream: trio.SocketStream) -> None:
+        async with stream:
+            await stream.receive_some()
+            await stream.send_all(b"hel")
+            async for _ in stream:
+                pass
+
+    async with serving(first_answer_short) as port:
+        with trio.fail_after(5):
+            report = await replay(
+                read_recording(ECHO), Address("127.0.0.1", port), idle=0.3, settle=0.1
+            )
+    [result] = report.results
+    assert result.verdict is Verdict.DIFFERS
+    assert result.message.startswith("the server sent nothing more for 0.3 s with 3 of the")
+    assert "first difference at byte 3" in result.diff
 
 
 def test_replay_skips_failed_connection_attempts() -> None:

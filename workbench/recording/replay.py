@@ -534,7 +534,8 @@ class Conversation:
         self.sent_size = script.sent_size
         self.answer = Comparison(script.expected, ignore)
         self.stage = Stage.WAITING
-        self.sent = 0
+        self.queued = 0  # bytes handed to the engine so far
+        self.sent = 0  # bytes the kernel took
         self.ended = False  # the server finished sending, or the connection is gone
         self.closed = False
         self.errors: list[Error] = []
@@ -557,8 +558,8 @@ class Conversation:
         self._changed = trio.Event()
 
     @property
-    def over(self) -> bool:
-        """Nothing more will come that could change the verdict."""
+    def answered(self) -> bool:
+        """Nothing more will come from the server that could change the verdict."""
         return self.ended or self.answer.overrun
 
     async def wait_for(self, count: int, *, until_end: bool, idle: float) -> None:
@@ -567,24 +568,32 @@ class Conversation:
         A server that goes quiet for ``idle`` seconds (nothing received and nothing of ours
         taken) while bytes are still missing is not waited for any longer; that is noted.
         """
-        while not self.over and (until_end or self.answer.size < count):
+        while not self.answered and (until_end or self.answer.size < count):
             if not await self._changes_within(idle):
                 self._note_stall(count, idle)
                 return
 
     async def settle(self, idle: float, settle: float) -> None:
-        """Until it is over, or the answer is complete and then ``settle`` s of quiet pass."""
-        while not self.over:
-            complete = self.answer.size >= self.expected_size and self.sent >= self.sent_size
+        """Until it is over, or the answer is complete and then ``settle`` s of quiet pass.
+
+        Over: the connection closed, the answer overran, or the server has finished and every
+        byte of ours is out (a server that half-closed still takes the rest of an upload).
+        """
+        while not (self.closed or self.answer.overrun or (self.ended and self.all_sent)):
+            complete = self.answer.size >= self.expected_size and self.all_sent
             if not await self._changes_within(settle if complete else idle):
                 if not complete:
                     self._note_stall(self.expected_size, idle)
                 return
 
+    @property
+    def all_sent(self) -> bool:
+        return self.sent >= self.sent_size
+
     def _note_stall(self, count: int, idle: float) -> None:
         if self.stalled:
             return
-        if self.sent < self.sent_size:
+        if self.sent < self.queued:
             self.stalled = (
                 f"the server took nothing more for {idle:g} s with {self.sent} of the "
                 f"{self.sent_size} recorded bytes sent"
@@ -781,6 +790,7 @@ class _Player:
                 await self._pause(step.delay)
                 if isinstance(step, Send):
                     engine.send(conn_id, step.data)
+                    conversation.queued += len(step.data)
                 else:
                     engine.half_close(conn_id)
 
