@@ -63,7 +63,7 @@ REPLAY_EPILOG = """\
 time:
   --timeout S is the budget for the whole replay: recorded pauses (scaled by --speed),
   connecting, sending and waiting all count. A conversation it cuts short is "incomplete",
-  never a match. --idle S is how long a conversation waits for bytes still missing from an
+  never a match ("differs" if a difference was already seen). --idle S is how long a conversation waits for bytes still missing from an
   answer while nothing moves (nothing received, nothing of ours taken): a server that holds
   back the end of an answer is reported (as differing) after --idle, not after --timeout.
 

@@ -250,3 +250,28 @@ async def test_a_recording_started_mid_connection_says_why_it_cannot_be_replayed
     assert f"conversation #{early.id} started before the recording began" in run.stderr
     assert "its opening is missing" in run.stderr
     assert "holds no conversation" not in run.stderr
+
+
+async def test_a_slow_endless_sender_cut_by_timeout_is_reported_as_differing(
+    tmp_path: Path,
+) -> None:
+    """Too slow to overrun the margin within --timeout, but already longer than recorded."""
+
+    async def trickle(stream: trio.SocketStream) -> None:
+        await read_exactly(stream, len(REQUEST))
+        try:
+            while True:
+                await stream.send_all(b"hello\n" * 50)
+                await trio.sleep(0.01)  # the server's pace, not a synchronisation
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+
+    recording = simple_recording(tmp_path / "small.wbrec", b"hello\n")
+    async with serving(trickle) as port:
+        run = await replay_process(
+            [str(recording), "--target", f"127.0.0.1:{port}", "--timeout", "1.5"], within=20
+        )
+    assert run.status == 1, run.stdout + run.stderr
+    assert ": differs (" in run.stdout and "the --timeout of 1.5 s ran out" in run.stdout
+    assert "first difference at byte 6" in run.stdout
+    assert run.seconds < 6

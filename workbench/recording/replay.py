@@ -401,6 +401,11 @@ class Comparison:
         """More came than was recorded, by more than the margin: stop reading."""
         return self.size > self.limit
 
+    @property
+    def differs(self) -> bool:
+        """Already known to differ, however the rest of the answer turns out."""
+        return self.overrun or (self.ignore is None and self._first is not None)
+
     def add(self, data: bytes) -> None:
         start = self.size
         self.size += len(data)
@@ -623,7 +628,10 @@ class Conversation:
             return replace(base, verdict=Verdict.ERROR, message=why.message, hint=why.hint)
         error = self.errors[0] if self.errors else None
         if self.stage is not Stage.DONE:
-            return replace(base, message=self._cut_short(budget), hint=TIMEOUT_HINT)
+            cut = replace(base, message=self._cut_short(budget), hint=TIMEOUT_HINT)
+            if self.answer.differs:  # a difference is a difference, finished or not
+                return replace(cut, verdict=Verdict.DIFFERS, diff=self.answer.diff() or "")
+            return cut
         if self.answer.overrun:
             extra, recorded = self.answer.size - self.expected_size, self.expected_size
             message = (
