@@ -63,21 +63,22 @@ REPLAY_EPILOG = """\
 time:
   --timeout S is the budget for the whole replay: recorded pauses (scaled by --speed),
   connecting, sending and waiting all count. A conversation it cuts short is "incomplete",
-  never a match ("differs" if a difference was already seen). --idle S is how long a conversation waits for bytes still missing from an
-  answer while nothing moves (nothing received, nothing of ours taken): a server that holds
-  back the end of an answer is reported (as differing) after --idle, not after --timeout.
+  never a match ("differs" if a difference was already seen). --idle S is how long a
+  conversation waits for bytes still missing from an answer while nothing moves (nothing
+  received, nothing of ours taken): a server that holds back the end of an answer is
+  reported (as differing) after --idle, not after --timeout.
 
 memory:
   answers are compared as they arrive; once one is more than 64 KiB longer than recorded,
   reading stops ("the server sent more than recorded"), and a diff shows only a window of a
   few KiB around the first difference, whose byte offset it states.
 
-exit status:
+exit status (when several apply, the first of 2, 3, 1):
   0  every conversation matched
-  1  some conversation differs (and none failed or was cut short)
+  1  some conversation differs
   2  error: a bad file or option, a refused or failed connection
-  3  some conversation is incomplete: --timeout ran out, or the server stopped taking our
-     bytes for --idle seconds (and none failed)
+  3  some conversation is incomplete: --timeout ran out before it could be judged, or the
+     server stopped taking our bytes for --idle seconds
   130 interrupted (Ctrl-C)
 """
 

@@ -6,6 +6,7 @@ measures how long it took and its peak RSS.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -275,3 +276,15 @@ async def test_a_slow_endless_sender_cut_by_timeout_is_reported_as_differing(
     assert ": differs (" in run.stdout and "the --timeout of 1.5 s ran out" in run.stdout
     assert "first difference at byte 6" in run.stdout
     assert run.seconds < 6
+
+
+async def test_help_defines_the_timeouts_and_every_exit_status() -> None:
+    done = await trio.run_process(
+        [sys.executable, "-m", "workbench", "replay", "--help"], capture_stdout=True
+    )
+    text = " ".join(done.stdout.decode().split())
+    assert "--timeout S is the budget for the whole replay" in text
+    assert "--idle S is how long a conversation waits" in text
+    for status in ("0 every conversation matched", "1 some conversation differs", "2 error"):
+        assert status in text
+    assert "3 some conversation is incomplete" in text
