@@ -542,7 +542,8 @@ class Conversation:
         self.queued = 0  # bytes handed to the engine so far
         self.sent = 0  # bytes the kernel took
         self.ended = False  # the server finished sending, or the connection is gone
-        self.closed = False
+        self.gone = False  # the connection is closed
+        self.hung_up = False  # closed by the server (FIN after ours, or reset), not by us
         self.errors: list[Error] = []
         self.failure: NetworkError | None = None  # connecting failed
         self.stalled = ""  # why we stopped waiting for bytes that never came
@@ -556,7 +557,8 @@ class Conversation:
         elif isinstance(event, PeerEof):
             self.ended = True
         elif isinstance(event, Closed):
-            self.ended = self.closed = True
+            self.ended = self.gone = True
+            self.hung_up = event.by in (Closer.PEER, Closer.PEER_RESET)
         elif isinstance(event, Error):
             self.errors.append(event)
         self._changed.set()
@@ -584,7 +586,7 @@ class Conversation:
         Over: the connection closed, the answer overran, or the server has finished and every
         byte of ours is out (a server that half-closed still takes the rest of an upload).
         """
-        while not (self.closed or self.answer.overrun or (self.ended and self.all_sent)):
+        while not (self.gone or self.answer.overrun or (self.ended and self.all_sent)):
             complete = self.answer.size >= self.expected_size and self.all_sent
             if not await self._changes_within(settle if complete else idle):
                 if not complete:
@@ -627,7 +629,11 @@ class Conversation:
             why = self.failure.explanation
             return replace(base, verdict=Verdict.ERROR, message=why.message, hint=why.hint)
         error = self.errors[0] if self.errors else None
-        if self.stage is not Stage.DONE:
+        # Cut while settling after a complete exchange: judged like a finished one.
+        settling = self.stage is Stage.PLAYING and self.all_sent
+        if self.stage is not Stage.DONE and not (
+            settling and self.answer.size >= self.expected_size
+        ):
             cut = replace(base, message=self._cut_short(budget), hint=TIMEOUT_HINT)
             if self.answer.differs:  # a difference is a difference, finished or not
                 return replace(cut, verdict=Verdict.DIFFERS, diff=self.answer.diff() or "")
@@ -642,7 +648,7 @@ class Conversation:
                 base, verdict=Verdict.DIFFERS, diff=self.answer.diff() or "", message=message
             )
         if self.sent < self.sent_size:
-            if self.closed:  # the server hung up (or reset) before taking everything
+            if self.hung_up:  # before taking everything
                 message = (
                     f"the connection closed after {self.sent} of the {self.sent_size} recorded "
                     "bytes were sent"
@@ -661,6 +667,8 @@ class Conversation:
             return replace(result, message=error.message, hint=error.hint)
         if self.stalled:
             return replace(result, message=self.stalled, hint=IDLE_HINT)
+        if self.stage is not Stage.DONE:
+            return replace(result, message=self._cut_short(budget), hint=TIMEOUT_HINT)
         return result
 
     def _cut_short(self, budget: float | None) -> str:
