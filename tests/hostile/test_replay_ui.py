@@ -56,7 +56,8 @@ class Trickler:
 
 async def start_replay(pilot: object, app: WorkbenchApp, screen: ReplayScreen, port: int) -> None:
     await app.push_screen(screen)
-    screen.query_one("#replay-target").focus()
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert app.focused is screen.query_one("#replay-target"), "typing goes to the target"
     await pilot.press(*f"127.0.0.1:{port}", "enter")  # type: ignore[attr-defined]
 
 

@@ -59,6 +59,7 @@ class ReplayScreen(ModalScreen[None]):
     """
 
     BINDINGS = [Binding("escape", "dismiss", "Close")]
+    AUTO_FOCUS = "#replay-target"  # not the app's composer, which is behind this dialog
 
     class Run(Message):
         """Asks the app to run the replay in the engine's trio run."""
