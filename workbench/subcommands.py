@@ -131,7 +131,7 @@ def main_replay(argv: list[str]) -> int:
         ignore = _combined(args.ignore)
     except re.error as exc:
         return _error(parser.prog, f"the --ignore expressions do not combine ({exc})")
-    scripts = client_scripts(recording.events)
+    scripts = client_scripts(recording.events, merge=False)
     if not scripts:
         why = unplayable(recording.events)
         if why:
@@ -140,7 +140,6 @@ def main_replay(argv: list[str]) -> int:
     speed = "max" if args.speed is None else f"{args.speed:g}x"
     print(f"replaying {args.file} against {args.target} (speed {speed})", flush=True)
     _warn_if_too_long(scripts, args.speed, args.timeout)
-    del scripts  # they hold a copy of every recorded answer; replay makes its own
     run = partial(
         replay,
         recording,

@@ -19,7 +19,7 @@ from workbench.events import (
     Sent,
     Side,
 )
-from workbench.recording.replay import Send, client_scripts, diff_streams
+from workbench.recording.replay import Comparison, Send, Stream, client_scripts, diff_streams
 
 ANY_BYTES = st.binary(max_size=2048)
 DIGITS = re.compile(rb"[0-9]+")
@@ -94,3 +94,26 @@ def test_times_in_order_make_pauses_a_timer_can_take(gaps: list[float]) -> None:
     (script,) = client_scripts(events)
     delays = [step.delay for step in script.steps if isinstance(step, Send)]
     assert all(math.isfinite(delay) and delay >= 0 for delay in delays)
+
+
+@given(st.lists(st.binary(max_size=64), max_size=12), st.integers(0, 800), st.integers(0, 800))
+def test_a_chunked_stream_slices_like_the_joined_bytes(
+    chunks: list[bytes], start: int, end: int
+) -> None:
+    stream = Stream(chunks)
+    joined = b"".join(chunks)
+    assert len(stream) == len(joined) and stream.join() == joined
+    assert stream.slice(start, end) == joined[start:end]
+
+
+@given(st.lists(ANY_BYTES, max_size=6), st.lists(ANY_BYTES, max_size=6))
+def test_comparing_on_arrival_agrees_with_comparing_whole_streams(
+    recorded: list[bytes], arriving: list[bytes]
+) -> None:
+    comparison = Comparison(Stream(recorded), None)
+    for chunk in arriving:
+        comparison.add(chunk)
+    whole = diff_streams(b"".join(recorded), b"".join(arriving))
+    assert (comparison.diff() is None) == (whole is None)
+    if whole is not None:
+        assert comparison.diff() == whole

@@ -25,10 +25,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
+from itertools import accumulate
 from typing import Any
 
 import trio
@@ -162,13 +164,14 @@ class Script:
         return escape_bytes(label.encode("utf-8", "surrogatepass"))
 
 
-def client_scripts(events: Iterable[Event]) -> list[Script]:
+def client_scripts(events: Iterable[Event], *, merge: bool = True) -> list[Script]:
     """The client end of every recorded conversation.
 
     Taken from the recorded client connections; a recording of only our server side is played
-    mirrored, so what the server received becomes what the client sends.
+    mirrored, so what the server received becomes what the client sends. Without ``merge``
+    the recorded answer chunks are kept as they are instead of joined (no copy of them).
     """
-    return _scripts(events, Side.CLIENT)
+    return _scripts(events, Side.CLIENT, merge=merge)
 
 
 def server_scripts(events: Iterable[Event]) -> list[Script]:
@@ -176,11 +179,11 @@ def server_scripts(events: Iterable[Event]) -> list[Script]:
     return _scripts(events, Side.PEER)
 
 
-def _scripts(events: Iterable[Event], played: Side) -> list[Script]:
+def _scripts(events: Iterable[Event], played: Side, *, merge: bool = True) -> list[Script]:
     conversations = _conversations(events)
     direct = [conv for conv in conversations if conv[0].side is played]
     chosen = direct or [conv for conv in conversations if conv[0].side is not played]
-    scripts = [_script(conv, mirrored=not direct) for conv in chosen]
+    scripts = [_script(conv, mirrored=not direct, merge=merge) for conv in chosen]
     origin = min((script.start for script in scripts), default=0.0)
     return [
         Script(s.conn, s.local, s.remote, s.start - origin, s.steps)
@@ -201,7 +204,9 @@ def _conversations(events: Iterable[Event]) -> list[list[Event]]:
     ]
 
 
-def _script(conv: list[Event], *, mirrored: bool) -> Script:
+def _script(conv: list[Event], *, mirrored: bool, merge: bool = True) -> Script:
+    """``merge`` joins consecutive Expect chunks into one; without it they stay the recorded
+    chunks, so a replay that only counts and compares them holds no copy of the answers."""
     opened = next(event for event in conv if isinstance(event, (Connected, Accepted)))
     steps: list[Step] = []
     expecting: list[bytes] = []  # consecutive Expect chunks, joined once (not once per chunk)
@@ -210,7 +215,7 @@ def _script(conv: list[Event], *, mirrored: bool) -> Script:
         step = _step(event, mirrored=mirrored, delay=event.mono - last)
         if step is None or _repeats_an_end(step, steps):
             continue
-        if isinstance(step, Expect):
+        if isinstance(step, Expect) and merge:
             expecting.append(step.data)
         else:
             if expecting:
@@ -379,6 +384,34 @@ def _hex_lines(data: bytes, offset: int) -> list[str]:
     return [f"{int(line[:8], 16) + offset:08x}{line[8:]}" for line in hex_dump(data, HEX_WIDTH)]
 
 
+class Stream:
+    """A recorded byte stream kept as its recorded chunks (no joined copy), sliceable."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = [chunk for chunk in chunks if chunk]
+        self._starts = list(accumulate((len(chunk) for chunk in self._chunks), initial=0))
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def slice(self, start: int, end: int) -> bytes:
+        """``stream[start:end]`` for 0 <= start: a copy of just those bytes."""
+        end = min(end, len(self))
+        if start >= end:
+            return b""
+        index = bisect_right(self._starts, start) - 1
+        parts = []
+        while start < end:
+            offset, chunk = self._starts[index], self._chunks[index]
+            parts.append(chunk[start - offset : end - offset])
+            start = offset + len(chunk)
+            index += 1
+        return b"".join(parts)
+
+    def join(self) -> bytes:
+        return b"".join(self._chunks)
+
+
 class Comparison:
     """An answer checked against the recorded one while it arrives, in bounded memory.
 
@@ -388,8 +421,8 @@ class Comparison:
     OVERRUN_MARGIN. Past that limit bytes are only counted: the answer is clearly too long.
     """
 
-    def __init__(self, expected: bytes, ignore: re.Pattern[bytes] | None) -> None:
-        self.expected = expected
+    def __init__(self, expected: Stream | bytes, ignore: re.Pattern[bytes] | None) -> None:
+        self.expected = expected if isinstance(expected, Stream) else Stream([expected])
         self.ignore = ignore
         self.limit = len(expected) + OVERRUN_MARGIN
         self.size = 0
@@ -413,7 +446,7 @@ class Comparison:
             room = self.limit - len(self._kept)
         else:
             if self._first is None:
-                index = first_difference(self.expected[start : start + len(data)], data)
+                index = first_difference(self.expected.slice(start, start + len(data)), data)
                 if index is None:
                     return
                 self._first = start + index
@@ -425,17 +458,16 @@ class Comparison:
     def diff(self) -> str | None:
         """None for a match, else a windowed diff (slow with ``ignore``: run it in a thread)."""
         if self.ignore is not None:
-            return diff_streams(self.expected, bytes(self._kept), self.ignore)
+            return diff_streams(self.expected.join(), bytes(self._kept), self.ignore)
         first = self._first
         if first is None:
             if self.size == len(self.expected):
                 return None
             first = self.size  # the answer stopped short
         origin = max(0, first - DIFF_BEFORE)
-        received = self.expected[origin:first] + bytes(self._kept)
-        return _window_diff(
-            self.expected[origin : first + DIFF_AFTER], received, origin, first, masked=False
-        )
+        received = self.expected.slice(origin, first) + bytes(self._kept)
+        expected = self.expected.slice(origin, first + DIFF_AFTER)
+        return _window_diff(expected, received, origin, first, masked=False)
 
 
 # -- replaying ------------------------------------------------------------------------------
@@ -537,7 +569,9 @@ class Conversation:
         self.script = script
         self.expected_size = script.expected_size
         self.sent_size = script.sent_size
-        self.answer = Comparison(script.expected, ignore)
+        self.answer = Comparison(
+            Stream([step.data for step in script.steps if isinstance(step, Expect)]), ignore
+        )
         self.stage = Stage.WAITING
         self.queued = 0  # bytes handed to the engine so far
         self.sent = 0  # bytes the kernel took
@@ -708,7 +742,7 @@ async def replay(
     player = _Player(target, speed, idle, settle, connect_timeout)
     # Scripts join every recorded answer: for a big recording, off the (UI's) event loop too.
     conversations = await trio.to_thread.run_sync(
-        lambda: [Conversation(script, ignore) for script in client_scripts(events)],
+        lambda: [Conversation(script, ignore) for script in client_scripts(events, merge=False)],
         abandon_on_cancel=True,
     )
     with trio.move_on_after(budget) as scope:
