@@ -18,17 +18,15 @@ import pytest
 import trio
 
 from workbench.events import Address, Side
+from workbench.recording.compare import PLACEHOLDER, Comparison, diff_streams
 from workbench.recording.reader import read_recording
 from workbench.recording.replay import (
-    PLACEHOLDER,
-    Comparison,
     Expect,
     Finish,
     PeerFinish,
     Send,
     Verdict,
     client_scripts,
-    diff_streams,
     replay,
     server_scripts,
 )

@@ -19,7 +19,8 @@ from workbench.events import (
     Sent,
     Side,
 )
-from workbench.recording.replay import Comparison, Send, Stream, client_scripts, diff_streams
+from workbench.recording.compare import Comparison, Stream, diff_streams
+from workbench.recording.replay import Send, client_scripts
 
 ANY_BYTES = st.binary(max_size=2048)
 DIGITS = re.compile(rb"[0-9]+")
