@@ -1,22 +1,30 @@
 """Fan-out of engine events to every consumer.
 
 How this works:
-- ``emit`` stamps an event (sequence number, monotonic and wall time) and hands it to each
-  consumer, all under one fair lock, so every consumer sees the same total order and the
-  ``seq`` numbers are exactly that order.
-- *Lossless* consumers (the recorder, tests) get a bounded memory channel. When one falls
-  behind, ``emit`` waits; the connection task that called it stops reading its socket, TCP's
-  flow control slows the peer, and memory stays bounded.
+- ``stamp`` is synchronous: it gives an event its sequence number and times and queues it for
+  every consumer, all without a checkpoint. A connection calls it right after the syscall the
+  event reports (the ``send`` that the kernel took, the ``recv`` that returned), so no other
+  task can run between a syscall and its stamp, and ``seq`` is the order the syscalls happened
+  in: a reply can never be stamped before the send that carried its request. That is causal
+  order by construction, not by luck of scheduling.
+- Every consumer sees events in ``seq`` order. *Lossless* consumers (the recorder, tests) get a
+  bounded memory channel; an event that does not fit waits in that consumer's backlog, behind
+  the ones before it. ``flush`` delivers the backlogs in order and waits while a consumer is
+  full. Every task that stamps awaits ``flush`` straight after (``emit`` does both), so each
+  task has at most one event in flight: when a lossless consumer falls behind, the connection
+  task waits, stops reading its socket, TCP's flow control slows the peer, and memory stays
+  bounded by the number of tasks.
 - *Batched* consumers (the UI) never hold the engine back: events are appended to a list that
   a flusher task hands over at most ~30 times a second (sooner when a batch fills up).
-- The hand-off is shielded from cancellation: an event that was stamped reaches every consumer,
+- Delivery is shielded from cancellation: an event that was stamped reaches every consumer,
   or none would know the socket was read. A consumer that goes away closes its channel and is
-  dropped on the next emit.
+  dropped on the next delivery.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from itertools import count
 from typing import Any, TypeVar
@@ -70,19 +78,30 @@ class EventBatcher:
             self.flush()
 
 
+class _Subscriber:
+    """One lossless consumer: its channel, and the stamped events still waiting to fit in it."""
+
+    __slots__ = ("backlog", "channel", "sending")
+
+    def __init__(self, channel: trio.MemorySendChannel[Event]) -> None:
+        self.channel = channel
+        self.backlog: deque[Event] = deque()
+        self.sending = False  # ``flush`` is waiting to hand over backlog[0]: only it may move it
+
+
 class Hub:
     """The single event stream every consumer subscribes to."""
 
     def __init__(self) -> None:
         self._seq = count(1)
         self._lock = trio.Lock()
-        self._lossless: list[trio.MemorySendChannel[Event]] = []
+        self._lossless: list[_Subscriber] = []
         self._batchers: list[EventBatcher] = []
 
     def subscribe(self, buffer: int = 1024) -> trio.MemoryReceiveChannel[Event]:
         """A lossless subscription; close the returned channel when done with it."""
         send, receive = trio.open_memory_channel[Event](buffer)
-        self._lossless.append(send)
+        self._lossless.append(_Subscriber(send))
         return receive
 
     def subscribe_batches(
@@ -94,21 +113,70 @@ class Hub:
         return batcher
 
     def close(self) -> None:
-        """End the stream: every lossless consumer's ``async for`` finishes after the last event."""
-        for channel in self._lossless:
-            channel.close()
+        """End the stream: every lossless consumer's ``async for`` finishes after the last event.
+
+        Events still in a backlog (only possible if a task stamped and never flushed) are
+        delivered first where they fit; the engine always flushes, so this is a safety net.
+        """
+        for subscriber in self._lossless:
+            self._offer(subscriber)
+            subscriber.channel.close()
         self._lossless.clear()
 
-    async def emit(self, cls: type[E], **fields: Any) -> E:
-        """Stamp and deliver one event; waits only while a lossless consumer is behind."""
+    def stamp(self, cls: type[E], **fields: Any) -> E:
+        """Number, time and queue one event now, synchronously: no other task runs meanwhile.
+
+        The caller must ``await flush()`` before it stamps again (``emit`` does both); that
+        wait is the backpressure a lagging lossless consumer applies.
+        """
+        event = cls(seq=next(self._seq), mono=time.monotonic(), wall=time.time(), **fields)
+        for batcher in self._batchers:
+            batcher.add(event)
+        for subscriber in list(self._lossless):
+            subscriber.backlog.append(event)
+            self._offer(subscriber)
+        return event
+
+    async def flush(self) -> None:
+        """Deliver every stamped event, in order; waits only while a lossless consumer is full.
+
+        Always checkpoints (and is shielded), so a loop that stamps and flushes stays fair to
+        other tasks.
+        """
         with trio.CancelScope(shield=True):
             async with self._lock:
-                event = cls(seq=next(self._seq), mono=time.monotonic(), wall=time.time(), **fields)
-                for batcher in self._batchers:
-                    batcher.add(event)
-                for channel in list(self._lossless):
-                    try:
-                        await channel.send(event)
-                    except (trio.BrokenResourceError, trio.ClosedResourceError):
-                        self._lossless.remove(channel)
+                for subscriber in list(self._lossless):
+                    while subscriber.backlog:
+                        subscriber.sending = True
+                        try:
+                            await subscriber.channel.send(subscriber.backlog[0])
+                        except (trio.BrokenResourceError, trio.ClosedResourceError):
+                            self._drop(subscriber)
+                            break
+                        finally:
+                            subscriber.sending = False
+                        subscriber.backlog.popleft()
+
+    async def emit(self, cls: type[E], **fields: Any) -> E:
+        """Stamp and deliver one event (for events that report no syscall of their own)."""
+        event = self.stamp(cls, **fields)
+        await self.flush()
         return event
+
+    def _offer(self, subscriber: _Subscriber) -> None:
+        """Move what fits from the backlog into the channel without waiting."""
+        backlog = subscriber.backlog
+        while backlog and not subscriber.sending:
+            try:
+                subscriber.channel.send_nowait(backlog[0])
+            except trio.WouldBlock:
+                return
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                self._drop(subscriber)
+                return
+            backlog.popleft()
+
+    def _drop(self, subscriber: _Subscriber) -> None:
+        subscriber.backlog.clear()
+        if subscriber in self._lossless:
+            self._lossless.remove(subscriber)
