@@ -45,7 +45,7 @@ class Closer(StrEnum):
     """How a connection ended; a teacher's tool must say who closed and how."""
 
     LOCAL = "local"  # we closed it gracefully (FIN)
-    LOCAL_RESET = "local-reset"  # we aborted it (RST, SO_LINGER 0)
+    LOCAL_RESET = "local-reset"  # we aborted it (RST: SO_LINGER 0, or closed with unread data)
     PEER = "peer"  # the peer closed gracefully and both directions are done
     PEER_RESET = "peer-reset"  # the peer aborted it (ECONNRESET / EPIPE)
 
@@ -153,10 +153,16 @@ class HalfClosed(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Closed(Event):
-    """The connection is gone; ``by`` says who ended it and how."""
+    """The connection is gone; ``by`` says who ended it and how.
+
+    ``unread`` counts bytes that had arrived in the kernel but were never read. Closing a
+    socket with unread data makes the kernel send RST instead of FIN, so a close we asked for
+    as FIN is reported as ``LOCAL_RESET`` whenever ``unread`` is above zero.
+    """
 
     kind: ClassVar[str] = "close"
     by: Closer
+    unread: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

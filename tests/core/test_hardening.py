@@ -137,6 +137,13 @@ async def test_every_task_ends_with_its_connection(engine_and_events: Setup) -> 
         engine.close(client.id)
     for client in clients[1::2]:
         engine.close(client.id, reset=True)
+    # A client's FIN leaves its peer half-open ("peer done sending") until we close it too.
+    await events.wait_for(lambda _: sum(isinstance(e, Closed) for e in events.events) == 30)
+    await events.wait_for(lambda _: sum(isinstance(e, PeerEof) for e in events.events) == 10)
+    half_open = [c for c in engine.connections.values() if c.state == "peer done sending"]
+    assert len(half_open) == 10
+    for peer in half_open:
+        engine.close(peer.id)
     await events.wait_for(lambda _: sum(isinstance(e, Closed) for e in events.events) == 40)
     await trio.testing.wait_all_tasks_blocked()
     assert not engine.connections
@@ -147,7 +154,11 @@ async def test_churn_leaves_no_fds_tasks_or_memory_behind() -> None:
     async with trio.open_nursery() as nursery, Engine() as engine:
         closes = Collector(engine.hub.subscribe(buffer=4096))
         nursery.start_soon(closes.run)
-        listener = await engine.listen("127.0.0.1", 0)
+        # Each client connects and closes (FIN). By default its peer would stay half-open until
+        # we close it (it may still want an answer, and TCP cannot tell us that the client's
+        # socket is gone until we send to it), so a server facing churn asks to finish with
+        # the client: close_on_eof.
+        listener = await engine.listen("127.0.0.1", 0, close_on_eof=True)
         address = ("127.0.0.1", listener.local.port)
 
         async def churn(cycles: int) -> None:

@@ -150,7 +150,7 @@ def test_header_line_says_what_it_is() -> None:
     obj = json.loads(line)
     assert obj == {
         "format": "workbench-recording",
-        "version": "2.0",
+        "version": "2.1",
         "tool_version": __version__,
         "started": "2023-11-14T22:13:20.000+00:00",
         "started_wall": 1_700_000_000.0,

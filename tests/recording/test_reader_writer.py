@@ -332,7 +332,7 @@ def test_a_raw_count_beyond_the_file_in_the_middle_is_damage(tmp_path: Path) -> 
 def test_recordings_of_format_1_still_read(tmp_path: Path) -> None:
     path = export_jsonl(record(tmp_path / "r.wbrec", EVENTS), tmp_path / "r.jsonl")
     lines = lines_of(path)
-    lines[0] = lines[0].replace(b'"version": "2.0"', b'"version": "1.1"')
+    lines[0] = lines[0].replace(b'"version": "2.1"', b'"version": "1.1"')
     path.write_bytes(b"".join(lines))
     recording = read_recording(path)
     assert (recording.header.version, recording.events) == ((1, 1), EVENTS)

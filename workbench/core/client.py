@@ -9,7 +9,7 @@ import trio
 from workbench.events import Address
 
 
-async def open_stream(target: Address, connect_timeout: float) -> trio.SocketStream:
+async def open_socket(target: Address, connect_timeout: float) -> trio.socket.SocketType:
     """Connect to ``target`` within ``connect_timeout`` seconds in all.
 
     Addresses are tried one after another (not raced) so the error a user sees is the real
@@ -29,6 +29,6 @@ async def open_stream(target: Address, connect_timeout: float) -> trio.SocketStr
             except BaseException:
                 sock.close()
                 raise
-            return trio.SocketStream(sock)
+            return sock
     assert first_error is not None, "getaddrinfo returns at least one address or raises"
     raise first_error

@@ -13,8 +13,8 @@ from types import TracebackType
 
 import trio
 
-from workbench.core.client import open_stream
-from workbench.core.connection import Connection
+from workbench.core.client import open_socket
+from workbench.core.connection import Connection, plain_socket
 from workbench.core.errors import (
     Explanation,
     NetworkError,
@@ -99,14 +99,16 @@ class Engine:
         *,
         backlog: int = DEFAULT_BACKLOG,
         echo: bool = False,
-        close_on_eof: bool = True,
+        close_on_eof: bool = False,
         listener_id: int | None = None,
     ) -> Listener:
         """Bind and start accepting; port 0 picks a free port (see ``listener.local``).
 
-        With ``close_on_eof`` (the default, as ncat and socat do) a peer that finished sending
-        is closed once everything queued for it is delivered; without it the peer stays
-        half-open until closed by hand, for answering a half-closed client yourself.
+        A peer that finished sending (FIN) stays open, half-open, until we close it: it may
+        still be waiting for our answer (``printf 'GET /' | ncat``), and only we know when we
+        are done. With ``echo`` on, or ``close_on_eof``, we instead finish too once everything
+        queued for it (the echoes included) is delivered: FIN back, then the connection closes
+        (echo servers and ``ncat -l`` without ``--keep-open`` do the same).
         """
         target = Address(validate_host(host), validate_port(port, allow_zero=True))
         listener_id = listener_id or self.reserve_id()
@@ -134,12 +136,21 @@ class Engine:
         finally:
             self.listeners.pop(listener.id, None)
 
-    async def _accept_peer(self, stream: trio.SocketStream, listener: Listener) -> None:
+    async def _accept_peer(
+        self, sock: trio.socket.SocketType, remote: Address, listener: Listener
+    ) -> None:
+        """Turn an accepted socket into a peer; a socket that already died still becomes one.
+
+        A peer that connected and reset at once gets its ``Accepted`` like any other, then the
+        reset (``Error`` with its hint) and ``Closed`` by peer-reset from its own reader.
+        """
         peer = Connection(
             self.hub,
             self.reserve_id(),
             Side.PEER,
-            stream,
+            plain_socket(sock),
+            local=listener.local,
+            remote=remote,
             listener=listener.id,
             echo=listener.echo,
             close_on_eof=listener.close_on_eof,
@@ -198,8 +209,8 @@ class Engine:
         await self.hub.emit(
             Connecting, conn=conn_id, side=Side.CLIENT, remote=target, timeout=connect_timeout
         )
-        stream = await self._attempt(conn_id, target, connect_timeout)
-        connection = Connection(self.hub, conn_id, Side.CLIENT, stream)
+        sock = await self._attempt(conn_id, target, connect_timeout)
+        connection = Connection(self.hub, conn_id, Side.CLIENT, plain_socket(sock), remote=target)
         await self.hub.emit(
             Connected,
             conn=conn_id,
@@ -213,12 +224,12 @@ class Engine:
 
     async def _attempt(
         self, conn_id: int, target: Address, connect_timeout: float
-    ) -> trio.SocketStream:
+    ) -> trio.socket.SocketType:
         """One connect attempt that ``close(conn_id)`` can abandon while it is still pending."""
         attempt = self._connecting[conn_id] = trio.CancelScope()
         try:
             with attempt:
-                return await open_stream(target, connect_timeout)
+                return await open_socket(target, connect_timeout)
         except (OSError, trio.TooSlowError) as exc:
             await self._fail(conn_id, Side.CLIENT, "connect", exc, target)
         finally:

@@ -1,4 +1,11 @@
-"""A listening socket that accepts any number of peers concurrently."""
+"""A listening socket that accepts any number of peers concurrently.
+
+Accepting never takes the server down: a connection that died before we accepted it is skipped,
+running out of descriptors backs off, and any other accept error is reported and ends this
+listener only (with its ``Stopped`` event), never the engine. What happens to an accepted socket
+afterwards (a reset a microsecond later included) is the connection's business: it becomes
+events on that connection.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +23,30 @@ from workbench.events import Address, Error, Listening, Side, Stopped
 FD_EXHAUSTED = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 FD_BACKOFF_SECONDS = 0.1
 
+# The connection went away (or was refused by a firewall rule) before we could accept it: there
+# is nobody to report it to and nothing to do but accept the next one (trio's list, plus EPERM).
+GONE_BEFORE_ACCEPT = {
+    getattr(errno, name)
+    for name in (
+        "ECONNABORTED",
+        "EPROTO",
+        "ENETDOWN",
+        "ENOPROTOOPT",
+        "EHOSTDOWN",
+        "ENONET",
+        "EHOSTUNREACH",
+        "EOPNOTSUPP",
+        "ENETUNREACH",
+        "EPERM",
+        "ECONNRESET",
+    )
+    if hasattr(errno, name)
+}
 
-async def bind_listener(host: str, port: int, backlog: int) -> trio.SocketListener:
+AcceptHandler = Callable[[trio.socket.SocketType, Address, "Listener"], Awaitable[None]]
+
+
+async def bind_listener(host: str, port: int, backlog: int) -> trio.socket.SocketType:
     """Resolve, bind and listen; IPv6 sockets are v6-only so ``::`` and ``0.0.0.0`` coexist."""
     infos = await trio.socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -33,7 +62,7 @@ async def bind_listener(host: str, port: int, backlog: int) -> trio.SocketListen
     except BaseException:
         sock.close()
         raise
-    return trio.SocketListener(sock)
+    return sock
 
 
 class Listener:
@@ -47,21 +76,21 @@ class Listener:
         self,
         hub: Hub,
         listener_id: int,
-        socket_listener: trio.SocketListener,
+        sock: trio.socket.SocketType,
         backlog: int,
-        on_accept: Callable[[trio.SocketStream, Listener], Awaitable[None]],
+        on_accept: AcceptHandler,
         *,
         echo: bool = False,
-        close_on_eof: bool = True,
+        close_on_eof: bool = False,
     ) -> None:
         self.id = listener_id
         self.backlog = backlog
         self.echo = echo
         self.close_on_eof = close_on_eof
-        self.local = Address.from_sockaddr(socket_listener.socket.getsockname())
+        self.local = Address.from_sockaddr(sock.getsockname())
         self.listening = True
         self._hub = hub
-        self._socket_listener = socket_listener
+        self._sock = sock
         self._on_accept = on_accept
         self._scope = trio.CancelScope()
 
@@ -82,20 +111,24 @@ class Listener:
                     await self._accept_one()
         finally:
             with trio.CancelScope(shield=True):
-                self._socket_listener.socket.close()
+                self._sock.close()
                 self.listening = False
                 await self._hub.emit(Stopped, conn=self.id, side=Side.LISTENER, local=self.local)
 
     async def _accept_one(self) -> None:
         try:
-            stream = await self._socket_listener.accept()
+            sock, sockaddr = await self._sock.accept()
         except OSError as exc:
-            if exc.errno not in FD_EXHAUSTED:
-                raise
+            if exc.errno in GONE_BEFORE_ACCEPT:
+                return
             await self._report_accept_error(exc)
+            if exc.errno not in FD_EXHAUSTED:
+                self.stop()  # the listening socket itself is broken: stop it, not the engine
+                return
             await trio.sleep(FD_BACKOFF_SECONDS)
             return
-        await self._on_accept(stream, self)
+        remote = Address.from_sockaddr(sockaddr) if sockaddr else Address("?", 0)
+        await self._on_accept(sock, remote, self)
 
     async def _report_accept_error(self, exc: OSError) -> None:
         explanation = explain(exc, "accept", self.local)

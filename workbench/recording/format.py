@@ -58,8 +58,9 @@ from workbench import __version__
 from workbench.events import EVENT_TYPES, Address, Closer, Event, Side
 
 FORMAT_NAME = "workbench-recording"
-FORMAT_VERSION = (2, 0)
-"""1.1 added ``pending`` to send events (optional); 2.0 added raw payloads after their line."""
+FORMAT_VERSION = (2, 1)
+"""1.1 added ``pending`` to send events (optional); 2.0 added raw payloads after their line;
+2.1 added ``unread`` to close events (optional: bytes never read, the reason for an RST)."""
 
 RAW_KEY = "raw"
 """The key whose value says how many raw payload bytes follow the line (format 2 and later)."""
