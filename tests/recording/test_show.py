@@ -28,7 +28,7 @@ def test_one_line_per_event_like_a_log() -> None:
     assert len(lines) == 1 + len(recording.events)
     header = r"# recording started \S+ on .+ \(workbench \S+, format \d+\.\d+\)"
     assert re.fullmatch(header, lines[0])
-    assert re.fullmatch(r"\+0\.\d{3}s  #2   client    → send  7 B  hello\\r\\n", lines[6])
+    assert re.fullmatch(r"\+0\.\d{3}s  #2   client    → send  7 B  hello\\r\\n", lines[5])
     assert lines[-6].endswith("#2   client    ← recv  4 B  \\0\\x01\\xfe\\xff")
     assert sum(line.endswith("  close  closed by us (FIN)") for line in lines) == 2
     assert any(line.endswith("eof  the peer finished sending (FIN)") for line in lines)

@@ -1,0 +1,178 @@
+"""The log's order is causal: a reply is never logged before the request that caused it.
+
+Thousands of request/response rounds against a real echo server (socat) and against our own
+echo listener, checked in the hub's event stream and in a real recording read back from disk.
+The check works on stream offsets, so it holds however TCP splits or merges chunks: when an
+effect event (the echo's ``recv``) brings its stream to byte N, the cause (our ``send``) must
+already have carried N bytes in events with a smaller ``seq`` (and earlier in the file).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import trio
+
+from workbench.core import Engine
+from workbench.events import Accepted, Event, Received, Sent
+from workbench.recording.reader import read_recording
+from workbench.recording.recorder import Recorder
+from workbench.recording.writer import RecordingWriter
+
+pytestmark = pytest.mark.trio
+
+ROUNDS = 2000
+WAIT_SECONDS = 30
+ROOT = Path(__file__).parents[2]
+SAMPLE = ROOT / "recordings" / "sample-echo.jsonl"
+
+Stream = tuple[int, type[Sent] | type[Received]]
+
+
+def violations(events: Sequence[Event], cause: Stream, effect: Stream) -> int:
+    """Effect events that bring their stream past what the cause had carried before them."""
+    caused = effected = bad = 0
+    for event in events:
+        if event.conn == cause[0] and isinstance(event, cause[1]):
+            caused += event.size
+        elif event.conn == effect[0] and isinstance(event, effect[1]):
+            effected += event.size
+            bad += effected > caused
+    return bad
+
+
+class Watcher:
+    """A lossless consumer that keeps every event and wakes whoever waits for received bytes."""
+
+    def __init__(self, channel: trio.MemoryReceiveChannel[Event]) -> None:
+        self.events: list[Event] = []
+        self.received: dict[int, int] = {}
+        self.accepted: list[Accepted] = []
+        self._channel = channel
+        self._changed = trio.Event()
+
+    async def run(self) -> None:
+        async with self._channel:
+            async for event in self._channel:
+                self.events.append(event)
+                if isinstance(event, Received):
+                    self.received[event.conn] = self.received.get(event.conn, 0) + event.size
+                elif isinstance(event, Accepted):
+                    self.accepted.append(event)
+                self._changed.set()
+                self._changed = trio.Event()
+
+    async def wait_received(self, conn: int, total: int) -> None:
+        with trio.fail_after(WAIT_SECONDS):
+            while self.received.get(conn, 0) < total:
+                await self._changed.wait()
+
+
+async def rounds(engine: Engine, watcher: Watcher, conn: int, count: int) -> None:
+    """One request at a time, each waiting for its whole echo: the pattern that raced."""
+    total = 0
+    for number in range(count):
+        request = b"request %06d\n" % number
+        total += len(request)
+        engine.send(conn, request)
+        await watcher.wait_received(conn, total)
+
+
+@asynccontextmanager
+async def recorded_engine(path: Path) -> AsyncIterator[tuple[Engine, Watcher]]:
+    """An engine with a hub watcher and a real recorder writing ``path``."""
+    async with trio.open_nursery() as nursery:
+        async with Engine() as engine:
+            watcher = Watcher(engine.hub.subscribe(buffer=4096))
+            nursery.start_soon(watcher.run)
+            nursery.start_soon(Recorder(RecordingWriter.open(path)).run, engine.hub.subscribe())
+            yield engine, watcher
+            engine.shutdown()
+
+
+@asynccontextmanager
+async def socat_echo() -> AsyncIterator[int]:
+    """A real echo server (socat PIPE) on a free loopback port; yields the port."""
+    process = await trio.lowlevel.open_process(
+        ["socat", "-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1", "PIPE"], stderr=subprocess.PIPE
+    )
+    try:
+        assert process.stderr is not None
+        log = b""
+        with trio.fail_after(WAIT_SECONDS):
+            while not (found := re.search(rb"listening on AF=2 127\.0\.0\.1:(\d+)", log)):
+                chunk = await process.stderr.receive_some()
+                assert chunk, log
+                log += chunk
+        yield int(found[1])
+    finally:
+        process.kill()
+        await process.wait()
+        if process.stderr is not None:
+            await process.stderr.aclose()
+
+
+def assert_in_seq_order(events: Sequence[Event]) -> None:
+    seqs = [e.seq for e in events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+async def test_replies_from_a_real_echo_server_are_never_logged_before_their_request(
+    tmp_path: Path,
+) -> None:
+    """2,000 rounds against socat: zero replies before their request, live and recorded."""
+    path = tmp_path / "socat.wbrec"
+    async with socat_echo() as port:
+        async with recorded_engine(path) as (engine, watcher):
+            client = await engine.connect("127.0.0.1", port)
+            await rounds(engine, watcher, client.id, ROUNDS)
+    request_then_reply = ((client.id, Sent), (client.id, Received))
+    assert_in_seq_order(watcher.events)
+    assert violations(watcher.events, *request_then_reply) == 0
+    recorded = read_recording(path).events
+    assert_in_seq_order(recorded)
+    assert sum(isinstance(e, Received) for e in recorded) >= ROUNDS
+    assert violations(recorded, *request_then_reply) == 0
+
+
+async def test_our_own_echo_server_logs_every_hop_in_causal_order(tmp_path: Path) -> None:
+    """2,000 rounds through our echo listener: client send < peer recv < peer send (echo) <
+    client recv, for every byte, in the hub's stream and in the recording."""
+    path = tmp_path / "own.wbrec"
+    async with recorded_engine(path) as (engine, watcher):
+        listener = await engine.listen("127.0.0.1", 0, echo=True)
+        client = await engine.connect("127.0.0.1", listener.local.port)
+        await rounds(engine, watcher, client.id, ROUNDS)
+        [peer] = [a.conn for a in watcher.accepted]
+    hops = [
+        ((client.id, Sent), (peer, Received)),
+        ((peer, Received), (peer, Sent)),
+        ((peer, Sent), (client.id, Received)),
+    ]
+    recorded = read_recording(path).events
+    assert sum(isinstance(e, Received) and e.conn == client.id for e in recorded) >= ROUNDS
+    for events in (watcher.events, recorded):
+        assert_in_seq_order(events)
+        assert [violations(events, cause, effect) for cause, effect in hops] == [0, 0, 0]
+
+
+async def test_the_shipped_echo_sample_is_in_causal_order() -> None:
+    """recordings/sample-echo.jsonl is what users read first: its echo follows its send."""
+    events = read_recording(SAMPLE).events
+    assert_in_seq_order(events)
+    sends = [e for e in events if isinstance(e, Sent)]
+    receives = [e for e in events if isinstance(e, Received)]
+    assert sends and receives
+    conns = {e.conn for e in sends + receives}
+    for cause in conns:
+        for effect in conns:
+            if cause != effect:
+                assert violations(events, (cause, Sent), (effect, Received)) == 0
+    lines = SAMPLE.read_text().splitlines()
+    assert json.loads(lines[0])["version"] == "1.0", "the sample stays a format 1.0 file"
