@@ -164,6 +164,17 @@ class Closed(Event):
     by: Closer
     unread: int = 0
 
+    @property
+    def reason(self) -> str:
+        """Why a close became a reset when we did not ask for one; empty otherwise."""
+        if self.unread <= 0:
+            return ""
+        unit = "byte" if self.unread == 1 else "bytes"
+        return (
+            f"{self.unread} {unit} had arrived and were never read: the kernel answers the "
+            "close of a socket with unread data with RST, not FIN"
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Error(Event):

@@ -140,7 +140,6 @@ class Connection:
         self.state = State.OPEN
         self.bytes_in = 0
         self.bytes_out = 0
-        self.unread_at_close = 0
         self._hub = hub
         self._sock = sock
         self._outbox: deque[memoryview] = deque()
@@ -157,6 +156,11 @@ class Connection:
     def pending_bytes(self) -> int:
         """Bytes queued but not yet taken by the kernel: non-zero means the peer is slow."""
         return self._outbox_bytes
+
+    @property
+    def unread(self) -> int:
+        """Bytes that arrived in the kernel and we have not read yet (0 once closed)."""
+        return 0 if self.state is State.CLOSED else unread_bytes(self._sock)
 
     @property
     def accepts_data(self) -> bool:
@@ -228,7 +232,6 @@ class Connection:
         with suppress(OSError):
             self._sock.close()
         self.state = State.CLOSED
-        self.unread_at_close = unread
         self._outbox.clear()
         self._outbox_bytes = 0
         self._progress.unpark_all()

@@ -78,7 +78,8 @@ def _describe(event: Event, *, with_payload: bool) -> str:
         case HalfClosed():
             return "shutdown  we finished sending (FIN)"
         case Closed():
-            return f"close  {_CLOSERS[event.by]}"
+            reason = f" — {event.reason}" if event.reason else ""
+            return f"close  {_CLOSERS[event.by]}{reason}"
         case Error():
             hint = f" — {_safe(event.hint)}" if event.hint else ""
             return f"error  {_safe(event.operation)}: {_safe(event.message)}{hint}"

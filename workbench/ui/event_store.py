@@ -82,7 +82,8 @@ def detail(event: Event) -> str:
     if isinstance(event, Error):
         return clean(f"{event.message} — {event.hint}" if event.hint else event.message)
     if isinstance(event, Closed):
-        return clean(f"closed by {event.by}" + (f"  {local} ⇄ {remote}" if remote else ""))
+        reason = f" — {event.reason}" if event.reason else ""
+        return clean(f"closed by {event.by}{reason}" + (f"  {local} ⇄ {remote}" if remote else ""))
     if isinstance(event, Listening):
         return clean(f"on {local}  backlog {event.backlog}")
     if isinstance(event, Accepted):

@@ -34,9 +34,12 @@ HELP = """\
 - **accept / connect**: a TCP handshake finished. **send** is what the kernel took from us,
   **recv** what arrived: TCP is a byte stream, so one message may arrive in several
   pieces, or several messages in one.
-- **eof**: the peer sent FIN (it is done sending). We can still send until we close too.
+- **eof**: the peer sent FIN (it is done sending). It stays open as *peer done sending*
+  until we close it: answer it from the composer, then close (**c**). With **Echo** on,
+  we echo what it sent, then finish too (FIN back, then close).
 - **shutdown**: we sent FIN (half-close). **close** says who closed, and whether it
-  was an orderly FIN or an abortive RST (reset).
+  was an orderly FIN or an abortive RST (reset). Closing while bytes we never read wait in
+  the kernel makes it a reset: the kernel sends RST, and the log says so.
 - **error**: what went wrong, and what to check. *Connection refused* means nothing is
   listening on that port; *address in use* means another socket already has it.
 """
