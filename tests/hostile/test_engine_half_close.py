@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import socket
 import subprocess
+from functools import partial
+from pathlib import Path
 
 import pytest
 import trio
 
 from tests.core.test_engine import Setup
 from workbench.core.connection import State
-from workbench.events import Accepted, Closed, Closer, Error, PeerEof, Received, Sent
+from workbench.events import Accepted, Address, Closed, Closer, Error, PeerEof, Received, Sent
+from workbench.recording.mock import MockSummary, serve_mock
+from workbench.recording.reader import read_recording
+from workbench.recording.replay import server_scripts
 
 pytestmark = pytest.mark.trio
 
 WAIT_SECONDS = 10
+HTTP = Path(__file__).parents[2] / "recordings" / "sample-http.jsonl"
 REQUEST = b"GET /\r\n\r\n"
 ANSWER = b"HTTP/1.0 200 OK\r\n\r\nanswered by hand\n"
 
@@ -123,3 +129,23 @@ async def test_close_on_eof_remains_available_for_churn(engine_and_events: Setup
             assert await stream.receive_some() == b""
     closed = await events.wait_for(lambda e: isinstance(e, Closed))
     assert isinstance(closed, Closed) and closed.by is Closer.PEER
+
+
+async def test_the_mock_answers_a_client_that_half_closed_after_its_request() -> None:
+    """`printf REQUEST | ncat` against `workbench mock`: the recorded answer arrives in full
+    after the client's FIN, and the mock finishes the conversation (ncat exits)."""
+    [script] = server_scripts(read_recording(HTTP).events)
+    summary = MockSummary()
+    serve = partial(serve_mock, read_recording(HTTP), Address("127.0.0.1", 0), summary=summary)
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(serve)
+        with trio.fail_after(WAIT_SECONDS):
+            result = await trio.run_process(
+                ["ncat", "127.0.0.1", str(port)],
+                stdin=script.expected,
+                capture_stdout=True,
+                stderr=subprocess.DEVNULL,
+            )
+        nursery.cancel_scope.cancel()
+    assert result.stdout == script.sent
+    assert summary.clients == 1 and summary.mismatches == []
