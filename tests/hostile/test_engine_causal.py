@@ -13,13 +13,15 @@ import re
 import subprocess
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
 import trio
 
 from workbench.core import Engine
-from workbench.events import Accepted, Event, Received, Sent
+from workbench.core.hub import Hub
+from workbench.events import Accepted, Event, PeerEof, Received, Sent, Side
 from workbench.recording.reader import read_recording
 from workbench.recording.recorder import Recorder
 from workbench.recording.writer import RecordingWriter
@@ -176,3 +178,70 @@ async def test_the_shipped_samples_are_in_causal_order(sample: Path) -> None:
             if cause != effect:
                 assert violations(events, (cause, Sent), (effect, Received)) == 0
     assert recording.header.version == (1, 0), "the samples stay format 1.0 (old files read)"
+
+
+async def test_every_consumer_gets_every_event_once_in_seq_order_under_contention() -> None:
+    """Stamping is synchronous and delivery waits: 20 tasks emitting at once into a lagging
+    lossless consumer (buffer 2, irregular reads) and a batched one lose, duplicate and
+    reorder nothing, and the lagging consumer holds the emitters back."""
+    hub = Hub()
+    lagging = hub.subscribe(buffer=2)
+    batches: list[Event] = []
+    batcher = hub.subscribe_batches(batches.extend)
+    tasks, per_task = 20, 200
+    got: list[Event] = []
+    most_ahead = 0
+
+    async def emitter(conn: int) -> None:
+        for _ in range(per_task):
+            await hub.emit(PeerEof, conn=conn, side=Side.PEER)
+
+    async def consumer() -> None:
+        nonlocal most_ahead
+        while len(got) < tasks * per_task:
+            got.append(await lagging.receive())
+            if len(got) % 7 == 0:  # now and then, take all that is there without yielding
+                while True:
+                    try:
+                        got.append(lagging.receive_nowait())
+                    except trio.WouldBlock:
+                        break
+            most_ahead = max(most_ahead, hub_stamped() - len(got))
+
+    def hub_stamped() -> int:
+        batcher.flush()  # every stamp reaches the batcher at once: it counts them all
+        return len(batches)
+
+    with trio.fail_after(WAIT_SECONDS):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(consumer)
+            async with trio.open_nursery() as emitters:
+                for conn in range(tasks):
+                    emitters.start_soon(emitter, conn)
+            batcher.flush()
+    assert [e.seq for e in got] == list(range(1, tasks * per_task + 1))
+    assert [e.seq for e in batches] == list(range(1, tasks * per_task + 1))
+    assert most_ahead <= tasks + 2, "each emitter waits: at most one event each in flight"
+
+
+async def test_a_stamp_while_delivery_waits_is_delivered_once_after_it() -> None:
+    """The tricky interleaving, made deterministic: delivery of e2 waits on a full consumer,
+    the consumer empties its buffer, and e3 is stamped before delivery resumes. The consumer
+    must get e1, e2, e3: nothing twice, nothing lost, nothing reordered."""
+    hub = Hub()
+    channel = hub.subscribe(buffer=1)
+    stamp = partial(hub.stamp, PeerEof, conn=1, side=Side.PEER)
+    stamp()  # e1: fits in the buffer
+    stamp()  # e2: waits in the backlog
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(hub.flush)  # blocks handing e2 over
+        await trio.testing.wait_all_tasks_blocked()
+        taken = [channel.receive_nowait(), channel.receive_nowait()]  # e1, then e2 moved up
+        stamp()  # e3, while the flush that moved e2 has not resumed yet
+    await hub.flush()
+    while True:
+        try:
+            taken.append(channel.receive_nowait())
+        except trio.WouldBlock:
+            break
+    assert [e.seq for e in taken] == [1, 2, 3]
