@@ -73,8 +73,9 @@ async def test_closing_with_everything_read_is_a_fin(engine_and_events: Setup) -
 async def test_the_unread_count_survives_a_recording_and_old_lines_still_read() -> None:
     """Closed.unread round-trips through the format; a close line without it reads as 0."""
     header = new_header(1_700_000_000.0, 100.0)
-    at = {"seq": 7, "mono": 101.5, "wall": 1_700_000_001.5, "conn": 3, "side": Side.PEER}
-    closed = Closed(**at, by=Closer.LOCAL_RESET, unread=18)
+    closed = Closed(
+        seq=7, mono=101.5, wall=1.7e9, conn=3, side=Side.PEER, by=Closer.LOCAL_RESET, unread=18
+    )
     line = encode_event(closed, header.started_mono)
     assert decode_event(parse_line(line.encode(), 2), 2, header) == closed
     old = line.replace(', "unread": 18', "")

@@ -134,13 +134,13 @@ async def test_the_mock_command_survives_a_connect_and_reset_storm() -> None:
             while b"\n" not in b"".join(output):
                 chunk = await process.stdout.receive_some()
                 assert chunk, b"".join(output)
-                output.append(chunk)
+                output.append(bytes(chunk))
         port = int(b"".join(output).split(b"\n")[0].decode().rsplit(":", 1)[1])
         async with trio.open_nursery() as nursery:
 
             async def drain(stream: trio.abc.ReceiveStream, into: list[bytes]) -> None:
                 while chunk := await stream.receive_some():  # a full pipe would stall the mock
-                    into.append(chunk)
+                    into.append(bytes(chunk))
 
             nursery.start_soon(drain, process.stdout, output)
             nursery.start_soon(drain, process.stderr, errors)

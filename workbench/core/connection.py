@@ -258,8 +258,8 @@ class Connection:
                 return
             if not data:
                 self._stamp(PeerEof)
+                self._peer_finished()  # the state changes with the event, before anyone sees it
                 await self._hub.flush()
-                self._peer_finished()
                 return
             self.bytes_in += len(data)
             self._stamp(Received, data=data)  # no checkpoint since the recv: causal order
