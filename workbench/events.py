@@ -155,9 +155,10 @@ class HalfClosed(Event):
 class Closed(Event):
     """The connection is gone; ``by`` says who ended it and how.
 
-    ``unread`` counts bytes that had arrived in the kernel but were never read. Closing a
-    socket with unread data makes the kernel send RST instead of FIN, so a close we asked for
-    as FIN is reported as ``LOCAL_RESET`` whenever ``unread`` is above zero.
+    ``unread`` counts bytes that had arrived in the kernel but were never read (FIONREAD just
+    before the close). Closing a socket with unread data makes the kernel send RST instead of
+    FIN, so a close we asked for as FIN is reported as ``LOCAL_RESET`` whenever ``unread`` is
+    above zero, and ``reason`` says why.
     """
 
     kind: ClassVar[str] = "close"
@@ -166,8 +167,8 @@ class Closed(Event):
 
     @property
     def reason(self) -> str:
-        """Why a close became a reset when we did not ask for one; empty otherwise."""
-        if self.unread <= 0:
+        """Why our close went out as RST (bytes left unread); empty when that is not the story."""
+        if self.unread <= 0 or self.by is not Closer.LOCAL_RESET:
             return ""
         unit = "byte" if self.unread == 1 else "bytes"
         return (
