@@ -201,9 +201,11 @@ class WorkbenchApp(RecordingControl):
         for session in self.sessions():
             if session.conn_id in by_conn:
                 session.add_traffic(by_conn[session.conn_id])
-        for event in events:
-            if isinstance(event, Error):
-                self.notify(f"{event.message}\n{event.hint}", title="error", severity="error")
+        errors = [event for event in events if isinstance(event, Error)]
+        if errors:  # one notice per batch: a storm of resets must not become a storm of toasts
+            last = errors[-1]
+            more = f"{len(errors)} errors, the last: " if len(errors) > 1 else ""
+            self.notify(f"{more}{last.message}\n{last.hint}", title="error", severity="error")
         self._panes_due()
 
     def _panes_due(self) -> None:
