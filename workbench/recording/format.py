@@ -6,7 +6,7 @@ its first line and readers decide from that alone, never by guessing from the fi
 Layout: one JSON object per line, written ASCII-only (non-ASCII is ``\\u`` escaped) so that no
 string an event can hold breaks the encoding and every tool can read every line.
 
-* Line 1, the header: ``{"format": "workbench-recording", "version": "2.0", "tool_version": ...,
+* Line 1, the header: ``{"format": "workbench-recording", "version": "2.1", "tool_version": ...,
   "started": <ISO-8601 UTC>, "started_wall": <epoch>, "started_mono": <monotonic>, "host": ...}``.
 * Then one line per engine event: ``{"t": <seconds since started_mono>, "kind": "recv",
   "seq": ..., "conn": ..., "side": ..., "local": "127.0.0.1:5000", "remote": "[::1]:40000",
