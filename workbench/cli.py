@@ -7,16 +7,26 @@ subcommands answer at once and work where no terminal is attached.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench import __version__
+from workbench.crash import EXIT_CRASH, report_crash
 from workbench.endpoints import OneLineParser, connect_endpoint, listen_endpoint
 from workbench.messages import MessagesFileError, read_messages_file
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import read_recording
 from workbench.settings import config_dir, user_themes_dir
+
+if TYPE_CHECKING:
+    from workbench.ui.app import WorkbenchApp
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+"""Each ends the app the way Ctrl+Q does, with exit status 128 + its number."""
 
 SUBCOMMAND_NAMES = ("replay", "mock", "show")
 """Dispatched by name, imported only when used: they need trio, --version does not."""
@@ -115,9 +125,7 @@ def check_theme(parser: argparse.ArgumentParser, name: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments and arguments[0] in SUBCOMMAND_NAMES:
-        from workbench.subcommands import SUBCOMMANDS
-
-        return SUBCOMMANDS[arguments[0]](arguments[1:])
+        return run_subcommand(arguments[0], arguments[1:])
     parser = build_parser()
     args = parser.parse_args(arguments)
     if args.theme is not None:
@@ -144,8 +152,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         theme_name=args.theme,
         messages_file=args.messages,
     )
-    app.run()
+    return run_app(app)
+
+
+def run_app(app: WorkbenchApp) -> int:
+    """Run the UI with the stop signals handled; the exit status says how it ended.
+
+    The handlers are installed before Textual touches the terminal and stay until the loop
+    closes, after it has restored the terminal, so no signal can kill the process while the
+    screen is in application mode.
+    """
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            loop.add_signal_handler(signum, app.stop_on_signal, signum)
+        await app.run_async()
+
+    asyncio.run(run())
+    if app.crash_line:
+        print(app.crash_line, file=sys.stderr)
     return app.return_code or 0
+
+
+def run_subcommand(name: str, argv: list[str]) -> int:
+    """A subcommand's own status, or EXIT_CRASH with one line naming the traceback's file."""
+    from workbench.subcommands import SUBCOMMANDS
+
+    try:
+        return SUBCOMMANDS[name](argv)
+    except Exception as exc:
+        print(report_crash(f"{name} crashed", exc), file=sys.stderr)
+        return EXIT_CRASH
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from workbench.core import Engine
 from workbench.core.errors import BadArgument, validate_host, validate_port
 from workbench.core.hub import BATCH_INTERVAL
+from workbench.crash import EXIT_CRASH, report_crash
 from workbench.events import Address, Error, Event
 from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.reader import Recording
@@ -128,6 +129,9 @@ class WorkbenchApp(RecordingControl):
         self._pane_timer: Timer | None = None
         self._panes_queued = False
         self._panes_shown_at = 0.0
+        self.crash_line: str | None = None
+        """Set when we crashed: the one line for stderr, naming the file with the traceback."""
+        self._stop_signal: int | None = None
 
     def _use_theme(self, wanted: str) -> None:
         if wanted not in self.available_themes:
@@ -243,8 +247,39 @@ class WorkbenchApp(RecordingControl):
         self._refresh_target()
 
     def on_engine_stopped(self, message: EngineStopped) -> None:
-        if message.error:
-            self.exit(message=f"workbench: the network engine crashed:\n{message.error}")
+        """The engine only stops by itself when it crashed; the recording is finished by now."""
+        if message.error is not None and self.crash_line is None:
+            self.crash_line = report_crash("the network engine crashed", message.error)
+            self.exit(return_code=EXIT_CRASH)
+
+    # -- quitting -----------------------------------------------------------------------------
+
+    def stop_on_signal(self, signum: int) -> None:
+        """SIGTERM, SIGHUP, SIGINT: quit the way Ctrl+Q does, with exit status 128 + signal.
+
+        Ctrl+Q's way closes every socket, finishes the recording and restores the terminal.
+        A repeated signal changes nothing (a closing terminal sends SIGHUP more than once),
+        and neither does one after a crash, whose status stays.
+        """
+        if self._stop_signal is None and self.crash_line is None:
+            self._stop_signal = signum
+            self.exit(return_code=128 + signum)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Any other unexpected error: the traceback to a file, one line on stderr (``cli``).
+
+        Textual's own handling (kept: it ends the app, and hands the error to Pilot tests)
+        would print a long traceback with locals, which may hold a peer's bytes.
+        """
+        if self.crash_line is None:
+            self.crash_line = report_crash("the user interface crashed", error)
+        super()._handle_exception(error)
+        self._return_code = EXIT_CRASH
+
+    def _fatal_error(self) -> None:
+        """Textual's, without the traceback printout: ours is in the crash file."""
+        self.bell()
+        self._close_messages_no_wait()
 
     def on_intent_rejected(self, message: IntentRejected) -> None:
         self.notify(message.reason, title="not sent", severity="error")

@@ -9,7 +9,9 @@ How this works:
   most ~30 times a second, because one Textual message per network event stalls the screen.
   trio code never touches widgets: they may already be gone while trio shuts down.
 - A crash of the trio run is not silent: ``done_callback`` posts ``EngineStopped`` with the
-  error, and the app shows it.
+  error, and the app reports it. A crash in the engine does not cut its consumers short: they
+  still drain the events the engine emitted while closing its sockets, so a recording in
+  progress ends with every close and stop event and is closed properly before the run ends.
 - Shutdown: ``stop`` cancels the run and waits for it, and must be awaited (from the app's
   unmount) before the asyncio loop closes, so every socket is closed and no task is abandoned.
 """
@@ -17,7 +19,6 @@ How this works:
 from __future__ import annotations
 
 import asyncio
-import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,9 +40,9 @@ class EngineEvents(Message):
 
 
 class EngineStopped(Message):
-    """The trio run ended; ``error`` holds a traceback when it crashed."""
+    """The trio run ended; ``error`` is what crashed it, if it crashed."""
 
-    def __init__(self, error: str | None) -> None:
+    def __init__(self, error: BaseException | None) -> None:
         super().__init__()
         self.error = error
 
@@ -131,17 +132,27 @@ class EngineBridge:
             self._target.post_message(IntentRejected(str(exc)))
 
     async def _main(self) -> None:
-        """Consumers outlive the engine: they drain its last events, then end with its stream."""
+        """Consumers outlive the engine: they drain its last events, then end with its stream.
+
+        That holds when the engine crashes too: its error is held back until the consumers
+        are done (the engine closed the stream on its way out), then raised.
+        """
         engine = Engine()
+        crash: Exception | None = None
         async with trio.open_nursery() as consumers:
             self._consumers = consumers
             consumers.start_soon(self._run_batcher, engine.hub.subscribe_batches(self._deliver))
-            async with engine:
-                self.engine = engine
-                self._token = trio.lowlevel.current_trio_token()
-                self._ready.set()
-                await trio.sleep_forever()
+            try:
+                async with engine:
+                    self.engine = engine
+                    self._token = trio.lowlevel.current_trio_token()
+                    self._ready.set()
+                    await trio.sleep_forever()
+            except Exception as exc:
+                crash = exc
             self._batching.cancel()
+        if crash is not None:
+            raise crash
 
     async def _run_batcher(self, batcher: EventBatcher) -> None:
         with self._batching:
@@ -153,7 +164,7 @@ class EngineBridge:
     def _on_done(self, result: outcome.Outcome[None]) -> None:
         error = None
         if isinstance(result, outcome.Error) and not isinstance(result.error, trio.Cancelled):
-            error = "".join(traceback.format_exception(result.error))
+            error = result.error
         self._ready.set()
         self._target.post_message(EngineStopped(error))
         if self._done is not None and not self._done.done():
