@@ -48,8 +48,9 @@ class Collector:
 
 @pytest.fixture(autouse=True)
 def private_config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings and saved messages go to a temp folder, never the developer's real ones."""
+    """Settings, saved messages and crash reports go to temp folders, never the real ones."""
     monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 @pytest.fixture

@@ -70,9 +70,7 @@ def summarize(error: BaseException) -> str:
         error = error.exceptions[0]
     message = str(error)
     text = f"{type(error).__name__}: {message}" if message else type(error).__name__
-    text = " ".join(text.split())  # one line, whatever the message held
-    printable = str.isprintable  # ESC, NUL, RLO… are shown as escapes, never acted on
-    text = "".join(c if printable(c) else c.encode("unicode_escape").decode() for c in text)
+    text = _escaped(" ".join(text.split()))  # one line, whatever the message held
     if len(text) > SUMMARY_LIMIT:
         text = text[: SUMMARY_LIMIT - 1] + "…"
     return text
@@ -86,7 +84,14 @@ def _report_text(error: BaseException) -> str:
         "",
         "".join(traceback.format_exception(error)),
     ]
-    return "\n".join(lines)
+    return "\n".join(_escaped(line) for line in "\n".join(lines).split("\n")) + "\n"
+
+
+def _escaped(text: str) -> str:
+    """ESC, NUL, RLO… shown as escapes, never acted on by the terminal that shows them."""
+    return "".join(
+        c if c.isprintable() or c == "\t" else c.encode("unicode_escape").decode() for c in text
+    )
 
 
 def _write_report(folder: Path, text: str) -> Path:

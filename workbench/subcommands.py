@@ -3,7 +3,9 @@
 Each is ``main_X(argv) -> exit status``. They run in scripts and CI jobs, where the exit status
 and one readable sentence are all anyone sees: 0 when all is well, 1 when a replay found
 differences (3 when one was cut short), 2 for anything the user has to fix (a bad file or
-option, a refused target), and every error is one line on stderr, never a traceback.
+option, a refused target), 128 + the signal's number when stopped by one (130 Ctrl-C, 143
+SIGTERM, 129 SIGHUP; mock's normal stop is Ctrl-C, with 0), and every error is one line on
+stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import chain
 from typing import TypeVar
@@ -47,6 +51,8 @@ from workbench.recording.transcript import transcript_lines
 
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEFAULT_CONNECT_TIMEOUT = 10.0
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Besides Ctrl-C: each stops a subcommand cleanly, with exit status 128 + its number."""
 SPEED_RANGE = (0.25, 100.0)
 
 T = TypeVar("T")
@@ -79,7 +85,7 @@ exit status (when several apply, the first of 2, 3, 1):
   2  error: a bad file or option, a refused or failed connection
   3  some conversation is incomplete: --timeout ran out before it could be judged, or the
      server stopped taking our bytes for --idle seconds
-  130 interrupted (Ctrl-C)
+  130 interrupted (Ctrl-C); 143 and 129 stopped by SIGTERM and SIGHUP
 """
 
 
@@ -151,7 +157,7 @@ def main_replay(argv: list[str]) -> int:
         connect_timeout=min(args.timeout, DEFAULT_CONNECT_TIMEOUT),
     )
     report = _run_interruptibly(run)
-    return EXIT_INTERRUPTED if report is None else _print_report(report)
+    return report.status if isinstance(report, Interrupted) else _print_report(report)
 
 
 def _warn_if_too_long(scripts: list[Script], speed: float | None, budget: float) -> None:
@@ -235,6 +241,8 @@ def main_mock(argv: list[str]) -> int:
     )
     for mismatch in summary.mismatches:
         print(f"  {mismatch}")
+    if isinstance(failure, Interrupted) and failure.status != EXIT_INTERRUPTED:
+        return failure.status  # SIGTERM, SIGHUP; Ctrl-C is how mock is meant to stop
     return EXIT_OK
 
 
@@ -378,14 +386,43 @@ def _explained(message: str, hint: str) -> str:
     return f"{message}; hint: {hint}" if hint else message
 
 
-def _run_interruptibly(run: Callable[[], Awaitable[T]]) -> T | None:
-    """``trio.run``, with Ctrl-C ending it quietly (trio may wrap the KeyboardInterrupt)."""
-    result: T | None = None
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    """Ctrl-C or a stop signal ended the run, every socket closed; ``status`` is 128 + signal."""
+
+    status: int
+
+
+def _run_interruptibly(run: Callable[[], Awaitable[T]]) -> T | Interrupted:
+    """``trio.run``, ended quietly by Ctrl-C (trio may wrap the KeyboardInterrupt), SIGTERM or
+    SIGHUP: the run is cancelled, which closes its sockets, and later signals are ignored until
+    it has."""
+    result: T | Interrupted = Interrupted(EXIT_INTERRUPTED)
     try:
-        result = trio.run(run)
+        if threading.current_thread() is threading.main_thread():
+            result = trio.run(_until_signalled, run)
+        else:  # called as a function from another thread: signals go to the main thread
+            result = trio.run(run)
     except* KeyboardInterrupt:
         pass
     return result
+
+
+async def _until_signalled(run: Callable[[], Awaitable[T]]) -> T | Interrupted:
+    outcome: list[T | Interrupted] = []
+    with trio.open_signal_receiver(*STOP_SIGNALS) as signals:
+        async with trio.open_nursery() as nursery:
+
+            async def main() -> None:
+                outcome.append(await run())
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(main)
+            async for signum in signals:
+                outcome.append(Interrupted(128 + signum))
+                nursery.cancel_scope.cancel()
+                break
+    return outcome[0]
 
 
 def _speed(text: str) -> float | None:
