@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
+import termios
+import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workbench import __version__
 from workbench.crash import EXIT_CRASH, report_crash
@@ -27,6 +31,15 @@ if TYPE_CHECKING:
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 """Each ends the app the way Ctrl+Q does, with exit status 128 + its number."""
+
+SHUTDOWN_GRACE = 5.0
+"""Seconds a stop signal gives the clean shutdown before the process ends regardless."""
+
+RESTORE_TERMINAL = (
+    b"\x1b[<u\x1b[?1049l\x1b[?25h\x1b[?1004l\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l"
+    b"\x1b[?2004l\x1b[?7h"
+)
+"""What Textual writes when it leaves: main screen, cursor, no mouse or focus reports."""
 
 SUBCOMMAND_NAMES = ("replay", "mock", "show")
 """Dispatched by name, imported only when used: they need trio, --version does not."""
@@ -160,19 +173,57 @@ def run_app(app: WorkbenchApp) -> int:
 
     The handlers are installed before Textual touches the terminal and stay until the loop
     closes, after it has restored the terminal, so no signal can kill the process while the
-    screen is in application mode.
+    screen is in application mode, then are ignored: this is for the process's main only.
+    The first stop signal also arms a watchdog: should the clean shutdown hang, the process
+    still ends, terminal restored, SHUTDOWN_GRACE later.
     """
+    modes = _terminal_modes()
+    watchdog: list[threading.Timer] = []
+
+    def stop(signum: int) -> None:
+        app.stop_on_signal(signum)
+        if not watchdog:
+            timer = threading.Timer(SHUTDOWN_GRACE, _force_exit, (128 + signum, modes))
+            timer.daemon = True
+            timer.start()
+            watchdog.append(timer)
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
         for signum in STOP_SIGNALS:
-            loop.add_signal_handler(signum, app.stop_on_signal, signum)
-        await app.run_async()
+            loop.add_signal_handler(signum, stop, signum)
+        try:
+            await app.run_async()
+        finally:
+            # The terminal is restored and what is left is to exit: a later signal (a closing
+            # terminal sends several) must not turn the status into its own.
+            for signum in STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
+                signal.signal(signum, signal.SIG_IGN)
 
     asyncio.run(run())
     if app.crash_line:
         print(app.crash_line, file=sys.stderr)
     return app.return_code or 0
+
+
+def _terminal_modes() -> list[Any] | None:
+    with suppress(termios.error, OSError, ValueError, AttributeError):
+        return termios.tcgetattr(sys.__stdin__.fileno()) if sys.__stdin__ else None
+    return None
+
+
+def _force_exit(status: int, modes: list[Any] | None) -> None:
+    """The last resort: undo what Textual did to the terminal, as Textual would, and go."""
+    stdin, stderr = sys.__stdin__, sys.__stderr__
+    with suppress(OSError, ValueError, AttributeError):
+        if stderr is not None:
+            os.set_blocking(stderr.fileno(), False)  # a terminal that stopped reading must not
+            os.write(stderr.fileno(), RESTORE_TERMINAL)  # hold us here
+    with suppress(termios.error, OSError, ValueError, AttributeError):
+        if stdin is not None and modes is not None:
+            termios.tcsetattr(stdin.fileno(), termios.TCSANOW, modes)
+    os._exit(status)
 
 
 def run_subcommand(name: str, argv: list[str]) -> int:

@@ -213,9 +213,22 @@ def text_after_restore(terminal: PtyProcess) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def workbench_argv(*arguments: str, script: Path | None = None) -> list[str]:
-    entry = [str(script)] if script else ["-m", "workbench"]
+DOUBLES = Path(__file__).with_name("process_doubles.py")
+
+
+def workbench_argv(*arguments: str, fault: str | None = None) -> list[str]:
+    """``python -m workbench ARGUMENTS``, or with a fault from process_doubles.py injected."""
+    entry = [str(DOUBLES), fault] if fault else ["-m", "workbench"]
     return [sys.executable, *entry, *arguments]
+
+
+def has_exited(pid: int) -> bool:
+    """Gone, or a zombie waiting for a parent that a hangup may have killed."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}
 
 
 class Tmux:
@@ -255,6 +268,7 @@ class Tmux:
         return int(children[0]) if children else None
 
     def kill(self) -> None:
+        """Ends the server: its terminals hang up, and their processes get SIGHUP."""
         subprocess.run(
             ["tmux", "-L", self.name, "kill-server"], capture_output=True, timeout=DEADLINE
         )

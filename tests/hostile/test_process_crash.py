@@ -35,13 +35,14 @@ from workbench.recording.reader import read_recording
 from workbench.subcommands import SUBCOMMANDS
 from workbench.ui.app import WorkbenchApp
 
-CRASHING = Path(__file__).with_name("process_crashing_engine.py")
 LINE = re.compile(r"workbench: (?P<what>.+) \((?P<summary>.*)\); traceback saved to (?P<path>\S+)$")
 
 
 def test_an_engine_crash_exits_70_with_one_line_naming_the_traceback_file(tmp_path: Path) -> None:
     recording = tmp_path / "session.wbrec"
-    argv = workbench_argv("--listen", "127.0.0.1:0", "--record", str(recording), script=CRASHING)
+    argv = workbench_argv(
+        "--listen", "127.0.0.1:0", "--record", str(recording), fault="crash-engine"
+    )
     terminal = PtyProcess(argv, child_env(tmp_path))
     try:
         port = listening_port(recording)

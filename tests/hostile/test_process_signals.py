@@ -9,6 +9,8 @@ program on a real terminal (a pty, or tmux) with a real peer on loopback.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -24,6 +26,7 @@ from tests.hostile.process_harness import (
     assert_terminal_restored,
     child_env,
     connect,
+    has_exited,
     listening_port,
     read_to_eof,
     wait_for,
@@ -88,13 +91,37 @@ def test_a_stop_signal_quits_like_ctrl_q_closing_sockets_recording_and_terminal(
         terminal.close()
 
 
+def test_a_shutdown_that_hangs_still_ends_within_the_grace_with_the_terminal_restored(
+    tmp_path: Path,
+) -> None:
+    """The watchdog: whatever hangs, a stop signal ends the process and gives the terminal back."""
+    recording = tmp_path / "session.wbrec"
+    argv = workbench_argv(
+        "--listen", "127.0.0.1:0", "--record", str(recording), fault="hang-shutdown"
+    )
+    terminal = PtyProcess(argv, child_env(tmp_path))
+    try:
+        peer, _ = start_with_peer(recording)
+        with peer:
+            terminal.signal(signal.SIGTERM)
+            assert terminal.wait() == 128 + signal.SIGTERM
+            with contextlib.suppress(ConnectionResetError):
+                assert read_to_eof(peer) == b""  # the sockets died with the process
+        assert_terminal_restored(terminal)
+    finally:
+        terminal.close()
+
+
 def test_sighup_repeated_during_shutdown_still_restores_the_terminal_in_tmux(
     tmp_path: Path,
 ) -> None:
     """A closing terminal may send SIGHUP more than once, with SIGTERM on top: one clean stop.
 
-    tmux plays the user's terminal: afterwards it is out of the alternate screen with mouse
-    reporting off, and the shell reads exit status 129.
+    The first signal decides: once the shutdown it started is under way (the peer has seen
+    the close), a repeated SIGHUP and a SIGTERM change nothing. tmux plays the user's
+    terminal: afterwards it is out of the alternate screen with mouse reporting off, and the
+    shell reads exit status 129. (Signals that arrive together are handled in an order the
+    kernel picks, so the later ones are sent once the first has been acted on.)
     """
     recording, status_file = tmp_path / "session.wbrec", tmp_path / "status"
     argv = " ".join(workbench_argv("--listen", "127.0.0.1:0", "--record", str(recording)))
@@ -105,12 +132,11 @@ def test_sighup_repeated_during_shutdown_still_restores_the_terminal_in_tmux(
         wait_for(lambda: tmux.display("#{alternate_on}") == "1", "the app's screen")
         pid = wait_for(tmux.child_pid, "the workbench process")
         with peer:
-            for signum in (signal.SIGHUP, signal.SIGHUP, signal.SIGTERM):
-                try:
-                    subprocess.run(["kill", f"-{signum.name}", str(pid)], check=True)
-                except subprocess.CalledProcessError:
-                    break  # already gone: the later signals had nothing to hit
+            os.kill(pid, signal.SIGHUP)
             assert read_to_eof(peer) == b""
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(ProcessLookupError):  # already gone: nothing to hit
+                os.kill(pid, signum)
         exit_status = wait_for(
             lambda: status_file.exists() and status_file.read_text().strip(), "the exit status"
         )
@@ -119,6 +145,27 @@ def test_sighup_repeated_during_shutdown_still_restores_the_terminal_in_tmux(
         flags = "#{alternate_on} #{mouse_any_flag} #{mouse_standard_flag} #{mouse_sgr_flag}"
         assert tmux.display(flags) == "0 0 0 0"
         assert "Traceback" not in tmux.screen()
+    finally:
+        tmux.kill()
+
+
+def test_closing_the_terminal_window_finishes_the_recording_and_closes_the_peers(
+    tmp_path: Path,
+) -> None:
+    """A real hangup: the terminal is gone (SIGHUP, and writes to it fail), yet the app ends
+    cleanly instead of lingering with its sockets open."""
+    recording = tmp_path / "session.wbrec"
+    argv = " ".join(workbench_argv("--listen", "127.0.0.1:0", "--record", str(recording)))
+    tmux = Tmux(f"sh -c '{argv}; exec sleep 600'", child_env(tmp_path))
+    try:
+        peer, peer_conn = start_with_peer(recording)
+        wait_for(lambda: tmux.display("#{alternate_on}") == "1", "the app's screen")
+        pid = wait_for(tmux.child_pid, "the workbench process")
+        with peer:
+            tmux.kill()  # like closing the terminal window
+            assert read_to_eof(peer) == b""
+        wait_for(lambda: has_exited(pid), "the workbench process to end")
+        assert_recording_finished(recording, peer_conn)
     finally:
         tmux.kill()
 

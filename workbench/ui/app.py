@@ -6,6 +6,8 @@ bridge, and each widget renders what it is given.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -165,6 +167,7 @@ class WorkbenchApp(RecordingControl):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self._defer_sigcont()
         await self.bridge.start()
         self.set_interval(1.0, self._tick)
         self.query_one("#clients-box").border_title = "Clients"
@@ -264,6 +267,23 @@ class WorkbenchApp(RecordingControl):
         if self._stop_signal is None and self.crash_line is None:
             self._stop_signal = signum
             self.exit(return_code=128 + signum)
+
+    def _defer_sigcont(self) -> None:
+        """Run Textual's SIGCONT handler from the event loop, and not once we are quitting.
+
+        Textual resumes the screen from a signal handler, which runs between any two
+        bytecodes. A terminal that closes sends SIGCONT right after SIGHUP, and resuming then
+        raced our exit on a terminal that is gone, sometimes hanging the process for good.
+        """
+        textual_handler = signal.getsignal(signal.SIGCONT)
+        if self.is_headless or not callable(textual_handler):
+            return
+
+        def resume() -> None:
+            if self._stop_signal is None:
+                textual_handler(signal.SIGCONT, None)
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGCONT, resume)
 
     def _handle_exception(self, error: Exception) -> None:
         """Any other unexpected error: the traceback to a file, one line on stderr (``cli``).
