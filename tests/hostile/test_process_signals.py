@@ -20,6 +20,7 @@ import pytest
 
 from tests.hostile.process_harness import (
     DEADLINE,
+    ENTER_ALTERNATE,
     ROOT,
     PtyProcess,
     Tmux,
@@ -87,6 +88,21 @@ def test_a_stop_signal_quits_like_ctrl_q_closing_sockets_recording_and_terminal(
         assert_recording_finished(recording, peer_conn)
         assert_terminal_restored(terminal)
         assert b"Traceback" not in terminal.output
+    finally:
+        terminal.close()
+
+
+def test_a_signal_during_start_up_still_ends_cleanly_with_128_plus_signal(tmp_path: Path) -> None:
+    """Sent the moment the app takes the screen over, before it is ready: no crash (widgets
+    torn down under their on_mount), the terminal given back, status 143."""
+    argv = workbench_argv("--listen", "127.0.0.1:0")
+    terminal = PtyProcess(argv, child_env(tmp_path))
+    try:
+        wait_for(lambda: ENTER_ALTERNATE in terminal.output, "the app to take the screen")
+        terminal.signal(signal.SIGTERM)
+        assert terminal.wait() == 128 + signal.SIGTERM
+        assert_terminal_restored(terminal)
+        assert b"Traceback" not in terminal.output and b"crashed" not in terminal.output
     finally:
         terminal.close()
 

@@ -134,6 +134,7 @@ class WorkbenchApp(RecordingControl):
         self.crash_line: str | None = None
         """Set when we crashed: the one line for stderr, naming the file with the traceback."""
         self._stop_signal: int | None = None
+        self._drawn = False
 
     def _use_theme(self, wanted: str) -> None:
         if wanted not in self.available_themes:
@@ -261,12 +262,20 @@ class WorkbenchApp(RecordingControl):
         """SIGTERM, SIGHUP, SIGINT: quit the way Ctrl+Q does, with exit status 128 + signal.
 
         Ctrl+Q's way closes every socket, finishes the recording and restores the terminal.
+        A signal during start-up is acted on once the screen is ready.
         A repeated signal changes nothing (a closing terminal sends SIGHUP more than once),
         and neither does one after a crash, whose status stays.
         """
         if self._stop_signal is None and self.crash_line is None:
             self._stop_signal = signum
-            self.exit(return_code=128 + signum)
+            if self._drawn:
+                self.exit(return_code=128 + signum)
+
+    def on_ready(self) -> None:
+        """Mounted and drawn: quitting any earlier tore widgets down under their on_mount."""
+        self._drawn = True
+        if self._stop_signal is not None:
+            self.exit(return_code=128 + self._stop_signal)
 
     def _defer_sigcont(self) -> None:
         """Run Textual's SIGCONT handler from the event loop, and not once we are quitting.
