@@ -60,6 +60,10 @@ examples:
   workbench --listen 127.0.0.1:5000         start with a server listening on port 5000
   workbench --listen 0 --connect 127.0.0.1:8080
                                             listen on any free port and open a client tab
+
+exit status: 0 after quitting; 128+N when stopped by signal N (SIGTERM 143, SIGHUP 129), after
+closing every socket and finishing the recording; 70 after a crash, with one line on stderr
+naming the file that holds the traceback.
 """
 
 
@@ -154,18 +158,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             watch = read_recording(args.open)
         except RecordingError as exc:
             parser.error(str(exc))
-    from workbench.ui.app import WorkbenchApp
+    try:
+        from workbench.ui.app import WorkbenchApp
 
-    app = WorkbenchApp(
-        listen=args.listen,
-        connect=list(args.connect),
-        record=args.record,
-        watch=watch,
-        recordings_dir=args.recordings_dir,
-        theme_name=args.theme,
-        messages_file=args.messages,
-    )
-    return run_app(app)
+        app = WorkbenchApp(
+            listen=args.listen,
+            connect=list(args.connect),
+            record=args.record,
+            watch=watch,
+            recordings_dir=args.recordings_dir,
+            theme_name=args.theme,
+            messages_file=args.messages,
+        )
+        return run_app(app)
+    except Exception as exc:  # what the app did not handle itself, e.g. while starting
+        print(report_crash("workbench crashed", exc), file=sys.stderr)
+        return EXIT_CRASH
 
 
 def run_app(app: WorkbenchApp) -> int:

@@ -173,3 +173,18 @@ async def test_an_unexpected_ui_error_is_saved_to_a_file_and_exits_70(
     said = LINE.match(app.crash_line)
     assert said and said["what"] == "the user interface crashed", app.crash_line
     assert "help_with_a_bug" in await asyncio.to_thread(Path(said["path"]).read_text)
+
+
+def test_an_error_while_the_app_starts_is_one_line_and_status_70(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def starting_with_a_bug(self: WorkbenchApp, **_: object) -> None:
+        raise OSError("a bug while starting")
+
+    monkeypatch.setattr(WorkbenchApp, "__init__", starting_with_a_bug)
+    assert cli.main([]) == EXIT_CRASH
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    said = LINE.match(lines[0])
+    assert said and said["what"] == "workbench crashed", lines[0]
+    assert "starting_with_a_bug" in Path(said["path"]).read_text()
