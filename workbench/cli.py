@@ -179,13 +179,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_app(app: WorkbenchApp) -> int:
     """Run the UI with the stop signals handled; the exit status says how it ended.
 
-    The handlers are installed before Textual touches the terminal and stay until the loop
-    closes, after it has restored the terminal, so no signal can kill the process while the
-    screen is in application mode, then are ignored: this is for the process's main only.
-    The first stop signal also arms a watchdog: should the clean shutdown hang, the process
-    still ends, terminal restored, SHUTDOWN_GRACE later.
+    The handlers are installed before Textual touches the terminal and kept until the loop
+    has closed, after Textual restored the terminal, so no signal can kill the process while
+    the screen is in application mode; until run_app returns, later ones are ignored (a
+    closing terminal sends several, and the first decides the status). The first stop signal
+    also arms a watchdog: should the clean shutdown hang, the process still ends, terminal
+    restored, SHUTDOWN_GRACE later.
     """
     modes = _terminal_modes()
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     watchdog: list[threading.Timer] = []
 
     def stop(signum: int) -> None:
@@ -203,16 +205,21 @@ def run_app(app: WorkbenchApp) -> int:
         try:
             await app.run_async()
         finally:
-            # The terminal is restored and what is left is to exit: a later signal (a closing
-            # terminal sends several) must not turn the status into its own.
             for signum in STOP_SIGNALS:
                 loop.remove_signal_handler(signum)
                 signal.signal(signum, signal.SIG_IGN)
 
-    asyncio.run(run())
-    if app.crash_line:
-        print(app.crash_line, file=sys.stderr)
-    return app.return_code or 0
+    try:
+        asyncio.run(run())
+        if app.crash_line:
+            print(app.crash_line, file=sys.stderr)
+        return app.return_code or 0
+    finally:
+        for timer in watchdog:
+            timer.cancel()
+        for signum, handler in previous.items():
+            if handler is not None:  # None: installed from C, not ours to restore
+                signal.signal(signum, handler)
 
 
 def _terminal_modes() -> list[Any] | None:

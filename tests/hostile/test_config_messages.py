@@ -255,11 +255,12 @@ def test_cli_accepts_a_messages_file_with_a_bad_entry(
 
     class FakeApp:
         return_code = 0
+        crash_line = None
 
         def __init__(self, **options: object) -> None:
             started.append(options["messages_file"])  # type: ignore[arg-type]
 
-        def run(self) -> None:
+        async def run_async(self) -> None:
             pass
 
     monkeypatch.setattr("workbench.ui.app.WorkbenchApp", FakeApp)

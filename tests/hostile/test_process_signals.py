@@ -248,3 +248,19 @@ def test_replay_stops_on_sigterm_closing_its_connection_with_status_143(tmp_path
                 replay.wait()
     assert replay.returncode == 128 + signal.SIGTERM
     assert "Traceback" not in errors
+
+
+def test_running_the_app_in_process_leaves_signal_handling_as_it_found_it() -> None:
+    """run_app ignores late stop signals only while it runs, so callers (tests) keep theirs."""
+    from workbench import cli
+
+    class QuietApp:
+        return_code = 0
+        crash_line = None
+
+        async def run_async(self) -> None:
+            pass
+
+    before = {signum: signal.getsignal(signum) for signum in cli.STOP_SIGNALS}
+    assert cli.run_app(QuietApp()) == 0  # type: ignore[arg-type]
+    assert {signum: signal.getsignal(signum) for signum in cli.STOP_SIGNALS} == before
