@@ -29,7 +29,17 @@ from operator import attrgetter, itemgetter, or_, truth
 from typing import NamedTuple, TypeVar, overload
 
 from workbench.codec import EncodeError, Mode, encode
-from workbench.events import Accepted, Address, Closed, Error, Event, Listening, Received, Sent
+from workbench.events import (
+    Accepted,
+    Address,
+    Closed,
+    Error,
+    Event,
+    Listening,
+    Received,
+    Sent,
+    Side,
+)
 from workbench.preview import escape_bytes
 from workbench.settings import Settings
 
@@ -42,6 +52,10 @@ without bound (a 100,000-event cap alone allows 25 GB of 256 KiB reads)."""
 
 _COMPACT_AT = 4096
 """Dropped slots are reclaimed in chunks so that dropping stays amortised O(1) per event."""
+
+_DROPPED = Event(seq=0, mono=0.0, wall=0.0, conn=-1, side=Side.LISTENER)
+"""What a dropped slot holds until the slots are reclaimed: the event itself would keep its
+payload alive (4,096 slots of 256 KiB reads held 1 GiB beyond the payload cap)."""
 
 _KIND = attrgetter("kind")
 _CONN = attrgetter("conn")
@@ -359,6 +373,7 @@ class EventStore:
             excess += 1
         if excess <= 0:
             return 0
+        events[head : head + excess] = repeat(_DROPPED, excess)
         self._head += excess
         self.dropped += excess
         while self._quiet and self._quiet[0] < self.first_position:
