@@ -27,7 +27,7 @@ from workbench.core import Engine
 from workbench.core.errors import BadArgument, validate_host, validate_port
 from workbench.core.hub import BATCH_INTERVAL
 from workbench.crash import EXIT_CRASH, report_crash
-from workbench.events import Address, Error, Event
+from workbench.events import Address, Error, Event, Side
 from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.reader import Recording
 from workbench.settings import SaveError, SettingsStore, config_dir
@@ -329,6 +329,7 @@ class WorkbenchApp(RecordingControl):
         if self.listener_id in changed or changed & {p.id for p in self.model.peers_of(None)}:
             pane.show_listener(listener, len(self.model.live_peers(self.listener_id)))
         peers = [p for p in self.model.peers_of(None) if p.id in changed]
+        pane.forget_peers(self.model.take_forgotten(), self.model.forgotten[Side.PEER])
         if pane.show_peers(peers, self._clock()):
             self._panes_due()  # more peers to list next time
 

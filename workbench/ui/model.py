@@ -7,6 +7,7 @@ watched recording look exactly like a live session.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -27,6 +28,11 @@ from workbench.events import (
     Side,
     Stopped,
 )
+
+CLOSED_KEPT = 200
+"""Closed connections of each side (peers, clients) and stopped listeners the model keeps: the
+newest ones. Open connections are all kept. A long run with short-lived peers must not grow
+the peers table or this model without bound; their events stay in the event log."""
 
 CLOSE_STATES = {
     Closer.LOCAL: "closed by us",
@@ -82,10 +88,22 @@ class ListenerView:
 
 @dataclass
 class SessionModel:
-    """Every connection and listener seen so far, updated batch by batch."""
+    """Every open connection and listener, the newest ``closed_kept`` closed ones of each side,
+    updated batch by batch.
+
+    Closed connections beyond that are forgotten, oldest closed first: ``forgotten`` counts them
+    per side, and ``take_forgotten`` hands their ids to whoever shows them, once.
+    """
 
     connections: dict[int, ConnectionView] = field(default_factory=dict)
     listeners: dict[int, ListenerView] = field(default_factory=dict)
+    closed_kept: int = CLOSED_KEPT
+    forgotten: dict[Side, int] = field(default_factory=lambda: dict.fromkeys(Side, 0))
+    # Ids of the closed connections (and stopped listeners) kept, oldest closed first.
+    _closed: dict[Side, OrderedDict[int, None]] = field(
+        default_factory=lambda: {side: OrderedDict() for side in Side}
+    )
+    _forgotten_ids: list[int] = field(default_factory=list)
 
     def apply(self, events: Iterable[Event]) -> set[int]:
         """Fold a batch in; returns the ids (connections or listeners) that changed."""
@@ -105,6 +123,11 @@ class SessionModel:
     def live_peers(self, listener_id: int | None) -> list[ConnectionView]:
         return [c for c in self.peers_of(listener_id) if c.alive]
 
+    def take_forgotten(self) -> list[int]:
+        """Ids of the connections forgotten since the last call (peers and clients)."""
+        ids, self._forgotten_ids = self._forgotten_ids, []
+        return ids
+
     def _apply_one(self, event: Event) -> bool:
         if event.side is Side.LISTENER:
             return self._apply_listener(event)
@@ -114,7 +137,26 @@ class SessionModel:
             if view is None:
                 return False
         self._update(view, event)
+        self._note_closed(view.side, view.id, view.closed_at is not None)
         return True
+
+    def _note_closed(self, side: Side, id: int, closed: bool) -> None:
+        """Keep the closed order current and forget the oldest closed beyond the budget."""
+        order = self._closed[side]
+        if not closed:
+            order.pop(id, None)  # open again (a client reconnecting under the same id)
+            return
+        if id in order:
+            return  # still closed: it keeps its place
+        order[id] = None
+        while len(order) > self.closed_kept:
+            oldest, _ = order.popitem(last=False)
+            self.forgotten[side] += 1
+            if side is Side.LISTENER:
+                del self.listeners[oldest]
+            else:
+                del self.connections[oldest]
+                self._forgotten_ids.append(oldest)
 
     def _apply_listener(self, event: Event) -> bool:
         view = self.listeners.setdefault(event.conn, ListenerView(event.conn, event.local))
@@ -124,6 +166,7 @@ class SessionModel:
             view.listening = False
         elif isinstance(event, Error):
             view.error = event
+        self._note_closed(Side.LISTENER, view.id, not view.listening)
         return True
 
     def _open(self, event: Event) -> ConnectionView | None:

@@ -196,6 +196,23 @@ class ServerPane(Vertical):
             table.add_row(*self._cells(peer, now), key=str(peer.id))
         return bool(self._unlisted)
 
+    def forget_peers(self, ids: Iterable[int], forgotten: int) -> None:
+        """Remove the rows of closed peers the model forgot, and say how many it forgot.
+
+        Only the newest closed peers keep a row (see ``CLOSED_KEPT``); their events stay in
+        the event log, which is where the subtitle points.
+        """
+        table = self.query_one("#peers", DataTable)
+        for conn in ids:
+            self._unlisted.pop(conn, None)
+            key = str(conn)
+            if key in table.rows:
+                table.remove_row(key)
+        peers = f"{forgotten:,} closed peer{'s' * (forgotten != 1)}"
+        subtitle = f"{peers} dropped from the table · see the log" if forgotten else None
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle
+
     def show_durations(self, peers: list[ConnectionView], now: float) -> None:
         """The clock's tick: only the time-connected column moves without events.
 
