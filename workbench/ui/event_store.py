@@ -53,6 +53,11 @@ without bound (a 100,000-event cap alone allows 25 GB of 256 KiB reads)."""
 _COMPACT_AT = 4096
 """Dropped slots are reclaimed in chunks so that dropping stays amortised O(1) per event."""
 
+_RESEEN_AT = 1024
+"""Distinct connections seen, beyond which reclaiming dropped slots also forgets the
+connections and addresses no retained event names: a long run of short-lived peers must not
+grow the search's metadata without bound."""
+
 _DROPPED = Event(seq=0, mono=0.0, wall=0.0, conn=-1, side=Side.LISTENER)
 """What a dropped slot holds until the slots are reclaimed: the event itself would keep its
 payload alive (4,096 slots of 256 KiB reads held 1 GiB beyond the payload cap)."""
@@ -234,12 +239,13 @@ class EventStore:
         self.bytes_in = 0
         self.bytes_out = 0
         self.kind_counts: Counter[str] = Counter()
-        self.conn_ids: set[int] = set()
+        self.conn_ids: set[int] = set()  # of the retained events, and maybe a few dropped
+        self._reseen_at = _RESEEN_AT
         self.conns: frozenset[int] | None = None
         self.kinds: frozenset[str] | None = None
         self.search = ""
         self._needle: _Needle | None = None
-        # Every address ever seen, like conn_ids: a rescan tests the needle against these.
+        # The addresses seen, like conn_ids: a rescan tests the needle against these.
         self._local_addresses: set[Address | None] = set()
         self._remote_addresses: set[Address | None] = set()
         # _events[i] has absolute position _base + i; slots before _head were dropped.
@@ -391,9 +397,24 @@ class EventStore:
             del self._events[: self._head]
             self._base += self._head
             self._head = 0
+            self._forget_unseen()
         if force or self._match_head >= max(_COMPACT_AT, len(self._matches) // 16):
             del self._matches[: self._match_head]
             self._match_head = 0
+
+    def _forget_unseen(self) -> None:
+        """Narrow the metadata sets to the retained events once they have grown large.
+
+        They only have to be a superset of what the retained events hold; rebuilding costs a
+        pass over the events, so it waits until the connections seen have doubled.
+        """
+        if len(self.conn_ids) < self._reseen_at:
+            return
+        events = self._events
+        self.conn_ids = set(map(_CONN, events))
+        self._local_addresses = set(map(_LOCAL, events))
+        self._remote_addresses = set(map(_REMOTE, events))
+        self._reseen_at = max(_RESEEN_AT, 2 * len(self.conn_ids))
 
     def _rescan(self) -> None:
         self._compact(force=True)
