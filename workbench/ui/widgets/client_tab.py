@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +16,9 @@ from workbench.preview import escape_bytes
 from workbench.ui.model import ConnectionView, human_bytes
 
 TRANSCRIPT_LINES = 5000
+TRANSCRIPT_CHARS = 1 << 20
+"""Text a tab's transcript keeps, besides its line cap: about 1-4 MiB per tab whatever the peer
+sends (a character takes 1 to 4 bytes). The event log keeps far more, recordings everything."""
 LINE_PREVIEW_BYTES = 512
 LINES_PER_CHUNK = 40
 
@@ -30,6 +34,58 @@ def transcript_lines(event: Event) -> list[str]:
         rest = sum(len(p) for p in pieces[LINES_PER_CHUNK:])
         lines.append(f"  … (+{rest} bytes in {len(pieces) - LINES_PER_CHUNK} more lines)")
     return lines
+
+
+def transcript_line_count(event: Event) -> int:
+    """How many lines ``transcript_lines`` gives for ``event``, without building them."""
+    if not isinstance(event, Sent | Received) or not event.data:
+        return 0
+    data = event.data
+    pieces = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    pieces += data[-1:] not in (b"\n", b"\r")  # splitlines' last piece may have no ending
+    return min(pieces, LINES_PER_CHUNK + 1)
+
+
+class Transcript(Log):
+    """A tab's transcript: only the newest lines, within TRANSCRIPT_LINES and TRANSCRIPT_CHARS.
+
+    ``dropped`` counts the older lines that fell off; lines that would fall off within the
+    same batch are never rendered at all, so a flood costs no more than what stays.
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(max_lines=TRANSCRIPT_LINES, **kwargs)  # type: ignore[arg-type]
+        self._sizes: deque[int] = deque()  # characters per kept line, oldest first
+        self._chars = 0
+        self.dropped = 0
+
+    @property
+    def chars(self) -> int:
+        """Characters of text the transcript holds."""
+        return self._chars
+
+    def add_traffic(self, events: Sequence[Event]) -> None:
+        newest_first: list[list[str]] = []
+        lines = chars = 0
+        for event in reversed(events):
+            if lines >= TRANSCRIPT_LINES or chars >= TRANSCRIPT_CHARS:
+                self.dropped += transcript_line_count(event)
+                continue
+            rendered = transcript_lines(event)
+            newest_first.append(rendered)
+            lines += len(rendered)
+            chars += sum(map(len, rendered))
+        added = [line for rendered in reversed(newest_first) for line in rendered]
+        if not added:
+            return
+        sizes = self._sizes
+        sizes.extend(map(len, added))
+        self._chars += chars
+        while len(sizes) > TRANSCRIPT_LINES or (self._chars > TRANSCRIPT_CHARS and len(sizes) > 1):
+            self._chars -= sizes.popleft()
+            self.dropped += 1
+        self.max_lines = len(sizes)  # Log drops its oldest lines to match
+        self.write_lines(added)
 
 
 class ClientSession(Vertical):
@@ -90,7 +146,7 @@ class ClientSession(Vertical):
             yield Button("Reset", classes="reset", compact=True, variant="error")
         idle = Text("not connected — Connect (F8) to open a session")
         yield Static(idle, classes="client-status")
-        yield Log(max_lines=TRANSCRIPT_LINES, classes="transcript")
+        yield Transcript(classes="transcript")
 
     def target(self) -> tuple[str, str]:
         host = self.query_one(".client-host", Input).value
@@ -137,14 +193,14 @@ class ClientSession(Vertical):
             line += f"\n{view.backlog_note}"
         elif view.alive:
             status.add_class("-open")
+        if dropped := self.query_one(Transcript).dropped:
+            line += f"\ntranscript: {dropped:,} older lines dropped"
         if line != self._shown:
             self._shown = line
             status.update(Text(line))
 
-    def add_traffic(self, events: Iterable[Event]) -> None:
-        lines = [line for event in events for line in transcript_lines(event)]
-        if lines:
-            self.query_one(".transcript", Log).write_lines(lines)
+    def add_traffic(self, events: Sequence[Event]) -> None:
+        self.query_one(Transcript).add_traffic(events)
 
     def transcript(self) -> list[str]:
-        return list(self.query_one(".transcript", Log).lines)
+        return list(self.query_one(Transcript).lines)
