@@ -19,6 +19,9 @@ TRANSCRIPT_LINES = 5000
 TRANSCRIPT_CHARS = 1 << 20
 """Text a tab's transcript keeps, besides its line cap: about 1-4 MiB per tab whatever the peer
 sends (a character takes 1 to 4 bytes). The event log keeps far more, recordings everything."""
+BATCH_CHARS = 64 * 1024
+"""Text rendered per batch at most: a flood of control bytes escapes at a few MB/s, and a
+batch must not hold the screen up. What a burst brings beyond it is skipped, with a note."""
 LINE_PREVIEW_BYTES = 512
 LINES_PER_CHUNK = 40
 
@@ -49,8 +52,9 @@ def transcript_line_count(event: Event) -> int:
 class Transcript(Log):
     """A tab's transcript: only the newest lines, within TRANSCRIPT_LINES and TRANSCRIPT_CHARS.
 
-    ``dropped`` counts the older lines that fell off; lines that would fall off within the
-    same batch are never rendered at all, so a flood costs no more than what stays.
+    Each batch renders its newest lines up to BATCH_CHARS; the lines of a burst beyond that
+    are skipped with a note line where they were, so a flood costs no more than what is shown.
+    ``dropped`` counts every line not kept, skipped or fallen off the top.
     """
 
     def __init__(self, **kwargs: object) -> None:
@@ -66,21 +70,24 @@ class Transcript(Log):
 
     def add_traffic(self, events: Sequence[Event]) -> None:
         newest_first: list[list[str]] = []
-        lines = chars = 0
+        lines = chars = skipped = 0
         for event in reversed(events):
-            if lines >= TRANSCRIPT_LINES or chars >= TRANSCRIPT_CHARS:
-                self.dropped += transcript_line_count(event)
+            if lines >= TRANSCRIPT_LINES or chars >= BATCH_CHARS:
+                skipped += transcript_line_count(event)
                 continue
             rendered = transcript_lines(event)
             newest_first.append(rendered)
             lines += len(rendered)
             chars += sum(map(len, rendered))
+        if skipped:
+            newest_first.append([f"  … {skipped:,} lines not shown (too many at once)"])
         added = [line for rendered in reversed(newest_first) for line in rendered]
         if not added:
             return
+        self.dropped += skipped
         sizes = self._sizes
         sizes.extend(map(len, added))
-        self._chars += chars
+        self._chars += sum(map(len, added))
         while len(sizes) > TRANSCRIPT_LINES or (self._chars > TRANSCRIPT_CHARS and len(sizes) > 1):
             self._chars -= sizes.popleft()
             self.dropped += 1
@@ -194,7 +201,7 @@ class ClientSession(Vertical):
         elif view.alive:
             status.add_class("-open")
         if dropped := self.query_one(Transcript).dropped:
-            line += f"\ntranscript: {dropped:,} older lines dropped"
+            line += f"\ntranscript: newest lines only, {dropped:,} not kept"
         if line != self._shown:
             self._shown = line
             status.update(Text(line))
