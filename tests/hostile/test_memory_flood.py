@@ -112,7 +112,6 @@ async def test_a_flood_into_a_client_tab_keeps_its_transcript_within_its_text_ca
         lines = transcript.lines
         assert 0 < len(lines) <= TRANSCRIPT_LINES
         assert sum(map(len, lines)) == transcript.chars <= TRANSCRIPT_CHARS
-        assert transcript.chars > TRANSCRIPT_CHARS - 2048, "the newest lines fill the budget"
         assert transcript.dropped > 0 and lines[-1].startswith(("← AAAA", "  … (+"))
         status = session.query_one(".client-status")
         note = f"newest lines only, {transcript.dropped:,} not kept"

@@ -1,0 +1,140 @@
+"""A long run of short-lived peers: the peers table and the per-connection state stay bounded.
+
+Every open peer stays listed; of the closed ones only the newest CLOSED_KEPT keep their row
+and their entry in the model, and the server pane says how many it dropped (their events are
+still in the event log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import Counter
+from functools import partial
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from workbench.events import Accepted, Closed, Closer, Connected, Received, Side
+from workbench.ui.app import WorkbenchApp
+from workbench.ui.event_store import EventStore
+from workbench.ui.model import CLOSED_KEPT, SessionModel
+from workbench.ui.widgets.event_log import EventLog
+from workbench.ui.widgets.server_pane import ServerPane
+
+CYCLES = 3000
+ROUND = 500
+OPEN_PEERS = 5
+WAIT_SECONDS = 30.0
+
+
+def accepted_all(counts: Counter[str], wanted: int) -> bool:
+    return counts["accept"] == wanted
+
+
+async def wait_for(pilot: Pilot[object], condition: object, what: str) -> None:
+    """Let the app run until ``condition()`` holds; bounded by WAIT_SECONDS."""
+    assert callable(condition)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.01)
+
+
+@pytest.mark.asyncio
+async def test_3000_connect_close_cycles_keep_the_newest_200_closed_peers_and_every_open_one() -> (
+    None
+):
+    app = WorkbenchApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        engine = app.bridge.engine
+        assert engine is not None
+        # Closing after the peer's FIN is asked for, whatever the listener's default is.
+        app.listener_id = engine.reserve_id()
+        app.bridge.submit(
+            partial(engine.listen, "127.0.0.1", 0, listener_id=app.listener_id, close_on_eof=True)
+        )
+        listener = lambda: app.model.listeners.get(app.listener_id or -1)  # noqa: E731
+        await wait_for(pilot, lambda: (v := listener()) is not None and v.listening, "listening")
+        local = listener().local  # type: ignore[union-attr]
+        assert local is not None
+        address = ("127.0.0.1", local.port)
+        counts = app.query_one(EventLog).store.kind_counts
+        staying = [socket.create_connection(address) for _ in range(OPEN_PEERS)]
+        await wait_for(pilot, lambda: counts["accept"] == OPEN_PEERS, "the open peers")
+        for done in range(0, CYCLES, ROUND):
+            # A round at a time, so the accept backlog never overflows (no SYN retries).
+            churn = [socket.create_connection(address) for _ in range(ROUND)]
+            for sock in churn:
+                sock.close()
+            wanted = OPEN_PEERS + done + ROUND
+            await wait_for(pilot, partial(accepted_all, counts, wanted), "a round of accepts")
+        await wait_for(pilot, lambda: counts["close"] == CYCLES, "every churned peer closed")
+
+        table = app.query_one("#peers", DataTable)
+        pane = app.query_one(ServerPane)
+        dropped = CYCLES - CLOSED_KEPT
+        await wait_for(pilot, lambda: table.row_count == CLOSED_KEPT + OPEN_PEERS, "the table")
+        await wait_for(
+            pilot, lambda: f"{dropped:,} closed peers" in str(pane.border_subtitle), "the note"
+        )
+        assert "dropped from the table" in str(pane.border_subtitle)
+        model = app.model
+        assert model.forgotten[Side.PEER] == dropped
+        assert len(model.connections) == CLOSED_KEPT + OPEN_PEERS
+        live = model.live_peers(app.listener_id)
+        assert len(live) == OPEN_PEERS
+        assert {str(p.id) for p in live} <= set(table.rows)
+        gone = sorted(p.id for p in model.peers_of(None) if not p.alive)
+        assert len(gone) == CLOSED_KEPT and {str(p) for p in gone} <= set(table.rows)
+        for sock in staying:
+            sock.close()
+
+
+def accepted(conn: int) -> Accepted:
+    return Accepted(seq=conn, mono=0.0, wall=0.0, conn=conn, side=Side.PEER, listener=1)
+
+
+def closed(conn: int, side: Side = Side.PEER) -> Closed:
+    return Closed(seq=conn, mono=1.0, wall=0.0, conn=conn, side=side, by=Closer.PEER)
+
+
+def test_20000_short_lived_peers_leave_the_model_with_its_open_peers_and_200_closed() -> None:
+    model = SessionModel()
+    model.apply(accepted(conn) for conn in range(1, 301))
+    forgotten: list[int] = []
+    for conn in range(1_000, 21_000):
+        model.apply([accepted(conn), closed(conn)])
+        if conn % 997 == 0:
+            forgotten += model.take_forgotten()
+        assert len(model.connections) <= 300 + CLOSED_KEPT
+    forgotten += model.take_forgotten()
+    assert len(model.connections) == 300 + CLOSED_KEPT
+    assert len(model.live_peers(1)) == 300
+    assert sorted(forgotten) == list(range(1_000, 21_000 - CLOSED_KEPT))
+    assert model.forgotten[Side.PEER] == 20_000 - CLOSED_KEPT
+    assert model.take_forgotten() == []
+
+
+def test_closed_clients_are_forgotten_like_peers_but_apart_from_them() -> None:
+    model = SessionModel(closed_kept=2)
+    for conn in (1, 2, 3):
+        connected = Connected(seq=conn, mono=0.0, wall=0.0, conn=conn, side=Side.CLIENT)
+        model.apply([connected, closed(conn, Side.CLIENT)])
+    model.apply([accepted(4), closed(4)])
+    assert set(model.connections) == {2, 3, 4} and model.forgotten[Side.CLIENT] == 1
+    assert model.forgotten[Side.PEER] == 0 and model.take_forgotten() == [1]
+
+
+def test_the_event_store_forgets_connections_no_retained_event_names() -> None:
+    """Search metadata (connections, addresses) is bounded by the log's cap, not by the run."""
+    store = EventStore(cap=1_000)
+    for conn in range(20_000):
+        data = Received(seq=conn, mono=0.0, wall=0.0, conn=conn, side=Side.PEER, data=b"x")
+        store.append([accepted(conn), data, closed(conn)])
+        assert len(store.conn_ids) < 2_500
+    store.set_search("#19999")
+    assert store.visible_count == 3
