@@ -476,6 +476,8 @@ class WorkbenchApp(RecordingControl):
             conn_id = target.session.conn_id if target.session else None
         view = self.model.connections.get(conn_id) if conn_id is not None else None
         if view is None:
+            if target.kind == "peer":  # closed long ago: the model keeps the newest closed
+                return f"→ peer #{conn_id} — closed", False
             return "→ client tab, not connected (F8 connects)", False
         who = "client" if target.kind == "client" else "peer"
         live = view.alive and not view.we_done
