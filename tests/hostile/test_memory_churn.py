@@ -13,6 +13,8 @@ from collections import Counter
 from functools import partial
 
 import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -21,7 +23,7 @@ from workbench.ui.app import WorkbenchApp
 from workbench.ui.event_store import EventStore
 from workbench.ui.model import CLOSED_KEPT, SessionModel
 from workbench.ui.widgets.event_log import EventLog
-from workbench.ui.widgets.server_pane import ServerPane
+from workbench.ui.widgets.server_pane import PeerTable, ServerPane
 
 CYCLES = 3000
 ROUND = 500
@@ -138,3 +140,37 @@ def test_the_event_store_forgets_connections_no_retained_event_names() -> None:
         assert len(store.conn_ids) < 2_500
     store.set_search("#19999")
     assert store.visible_count == 3
+
+
+class _Tables(App[None]):
+    def compose(self) -> ComposeResult:
+        yield PeerTable(id="bulk", cursor_type="row")
+        yield PeerTable(id="one-by-one", cursor_type="row")
+
+
+@pytest.mark.asyncio
+async def test_removing_many_peer_rows_at_once_leaves_the_table_remove_row_would() -> None:
+    """The bulk removal that keeps churn cheap matches Textual's own remove_row exactly."""
+    app = _Tables()
+    async with app.run_test(size=(80, 30)) as pilot:
+        bulk, single = app.query_one("#bulk", PeerTable), app.query_one("#one-by-one", PeerTable)
+        for table in (bulk, single):
+            table.add_columns("id", "state")
+            for row in range(300):
+                table.add_row(Text(f"#{row}"), Text("closed" if row % 3 else "open"), key=str(row))
+            table.move_cursor(row=250)
+        await pilot.pause()
+        doomed = [str(row) for row in range(300) if row % 3 and row < 260] + ["no such row"]
+        bulk.remove_rows(doomed)
+        for key in doomed[:-1]:
+            single.remove_row(key)
+        await pilot.pause()
+        assert bulk.row_count == single.row_count == 300 - len(doomed) + 1
+        assert [bulk.get_row_at(i) for i in range(bulk.row_count)] == [
+            single.get_row_at(i) for i in range(single.row_count)
+        ]
+        assert all(bulk.get_row_index(k) == single.get_row_index(k) for k in single.rows)
+        assert bulk.cursor_coordinate == single.cursor_coordinate
+        assert bulk.virtual_size == single.virtual_size
+        bulk.add_row(Text("#300"), Text("open"), key="300")  # still a working table
+        assert bulk.get_row_index("300") == bulk.row_count - 1
