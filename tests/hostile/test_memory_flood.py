@@ -21,6 +21,7 @@ from workbench.core.connection import RECV_SIZE
 from workbench.events import Received, Sent, Side
 from workbench.settings import Settings
 from workbench.ui.app import WorkbenchApp
+from workbench.ui.event_store import EventStore
 from workbench.ui.widgets.client_tab import (
     BATCH_CHARS,
     TRANSCRIPT_CHARS,
@@ -29,8 +30,6 @@ from workbench.ui.widgets.client_tab import (
     Transcript,
 )
 from workbench.ui.widgets.event_log import EventLog
-
-pytestmark = pytest.mark.asyncio
 
 MIB = 1 << 20
 LOG_CAP = Settings.log_payload_mib * MIB
@@ -72,6 +71,7 @@ def push(sock: socket.socket, total: int, line: bytes) -> threading.Thread:
     return thread
 
 
+@pytest.mark.asyncio
 async def test_a_100_mb_flood_from_a_peer_leaves_no_more_than_the_log_cap_alive() -> None:
     """Before the fix every read of the flood stayed alive (100 MB, and up to 1 GiB more for
     longer floods) although the log keeps 64 MiB: dropped slots still held their events."""
@@ -93,6 +93,7 @@ async def test_a_100_mb_flood_from_a_peer_leaves_no_more_than_the_log_cap_alive(
         assert alive <= LOG_CAP + SLACK, f"{alive / MIB:.0f} MiB of payload alive"
 
 
+@pytest.mark.asyncio
 async def test_a_flood_into_a_client_tab_keeps_its_transcript_within_its_text_cap() -> None:
     """Long lines: the transcript keeps the newest TRANSCRIPT_CHARS characters at most, and
     the tab says how many lines it did not keep."""
@@ -119,6 +120,7 @@ async def test_a_flood_into_a_client_tab_keeps_its_transcript_within_its_text_ca
         assert payload_bytes_alive() - before <= LOG_CAP + SLACK
 
 
+@pytest.mark.asyncio
 async def test_a_burst_in_one_batch_renders_only_its_newest_lines_and_marks_the_gap() -> None:
     """A batch renders at most BATCH_CHARS of text (escaping control bytes is slow): older
     lines of the burst are skipped, and a note line stands where they were."""
@@ -153,3 +155,15 @@ async def connect_tab(app: WorkbenchApp, pilot: Pilot[object], port: int) -> Cli
     session.query_one(".client-port", Input).value = str(port)
     await pilot.press("f8")
     return session
+
+
+def test_the_event_store_keeps_no_payload_alive_beyond_its_cap() -> None:
+    """Dropped events are let go at once, not when their slots are reclaimed (every 4,096)."""
+    before = payload_bytes_alive()
+    store = EventStore(payload_cap=MIB)
+    for seq in range(400):  # 100 MiB in reads of 256 KiB, each its own bytes object
+        data = bytes(256 * 1024)
+        store.append([Received(seq=seq, mono=0.0, wall=0.0, conn=1, side=Side.PEER, data=data)])
+    del data
+    assert store.payload_bytes <= MIB and store.dropped == 400 - 4
+    assert payload_bytes_alive() - before <= MIB
