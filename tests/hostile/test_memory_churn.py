@@ -18,7 +18,16 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from workbench.events import Accepted, Closed, Closer, Connected, Received, Side
+from workbench.events import (
+    Accepted,
+    Closed,
+    Closer,
+    Connected,
+    Listening,
+    Received,
+    Side,
+    Stopped,
+)
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.event_store import EventStore
 from workbench.ui.model import CLOSED_KEPT, SessionModel
@@ -129,6 +138,21 @@ def test_closed_clients_are_forgotten_like_peers_but_apart_from_them() -> None:
     model.apply([accepted(4), closed(4)])
     assert set(model.connections) == {2, 3, 4} and model.forgotten[Side.CLIENT] == 1
     assert model.forgotten[Side.PEER] == 0 and model.take_forgotten() == [1]
+
+
+def test_stopped_listeners_are_forgotten_beyond_the_newest_and_listening_ones_stay() -> None:
+    model = SessionModel(closed_kept=2)
+    common = {"mono": 0.0, "wall": 0.0, "side": Side.LISTENER}
+    model.apply([Listening(seq=1, conn=1, backlog=5, **common)])  # type: ignore[arg-type]
+    for conn in range(2, 7):
+        model.apply(
+            [
+                Listening(seq=conn, conn=conn, backlog=5, **common),  # type: ignore[arg-type]
+                Stopped(seq=conn, conn=conn, **common),  # type: ignore[arg-type]
+            ]
+        )
+    assert set(model.listeners) == {1, 5, 6} and model.forgotten[Side.LISTENER] == 3
+    assert model.take_forgotten() == []  # listeners have no rows in the peers table
 
 
 def test_the_event_store_forgets_connections_no_retained_event_names() -> None:
