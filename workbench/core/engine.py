@@ -9,6 +9,7 @@ already told the story. Bad arguments raise ``BadArgument`` before any socket ex
 from __future__ import annotations
 
 from itertools import count
+from pathlib import Path
 from types import TracebackType
 
 import trio
@@ -16,12 +17,14 @@ import trio
 from workbench.core.client import open_socket
 from workbench.core.connection import Connection, plain_socket
 from workbench.core.errors import (
+    BadArgument,
     Explanation,
     NetworkError,
     explain,
     validate_host,
     validate_port,
 )
+from workbench.core.file_send import FileSend
 from workbench.core.hub import Hub
 from workbench.core.server import Listener, bind_listener
 from workbench.events import (
@@ -50,6 +53,7 @@ class Engine:
         self.hub = hub or Hub()
         self.listeners: dict[int, Listener] = {}
         self.connections: dict[int, Connection] = {}
+        self.file_sends: dict[int, FileSend] = {}  # by connection id, while one is running
         self._connecting: dict[int, trio.CancelScope] = {}
         self._ids = count(1)
         self._nursery: trio.Nursery | None = None
@@ -245,6 +249,33 @@ class Engine:
             connection.send(data)
             return True
         return False
+
+    async def send_file(
+        self, job: FileSend | Path | str, conn_ids: list[int] | None = None
+    ) -> FileSend:
+        """Stream a file to connections (default: ``job``'s own list), never loading it whole.
+
+        Returns once the file is delivered, cancelled, or stopped (see ``job.outcome``); a file
+        that cannot be sent (missing, a directory, a FIFO, …) or a connection already sending
+        one raises ``BadArgument`` before any byte is queued. Run it as a task to watch
+        ``job.sent`` meanwhile; ``job.cancel()`` stops it.
+        """
+        job = job if isinstance(job, FileSend) else FileSend(job)
+        ids = conn_ids if conn_ids is not None else job.conns
+        targets = [c for i in ids if (c := self.connections.get(i)) is not None]
+        busy = [c.id for c in targets if c.id in self.file_sends]
+        if busy:
+            raise BadArgument(f"connection #{busy[0]} is already sending a file")
+        fd = job.start(self.hub, targets)
+        for conn_id in job.conns:
+            self.file_sends[conn_id] = job
+        try:
+            await job.run(fd)
+        finally:
+            for conn_id in job.conns:
+                if self.file_sends.get(conn_id) is job:
+                    del self.file_sends[conn_id]
+        return job
 
     def half_close(self, conn_id: int) -> None:
         if connection := self.connections.get(conn_id):

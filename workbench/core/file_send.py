@@ -1,0 +1,284 @@
+"""Sending a file: streamed from disk to one or more connections, never loaded whole.
+
+How this works:
+- ``open_file`` refuses what cannot be sent as a file (missing, a directory, no permission, a
+  FIFO, a device or a socket) with a ``BadArgument`` that says why, before any byte is queued.
+  Only regular files are streamed: their size is known up front, so progress means something,
+  and reading them can neither block forever (a FIFO with no writer) nor never end
+  (``/dev/zero``). ``ncat < /dev/zero`` remains the tool for endless streams.
+- ``FileSend.run`` reads one ``CHUNK`` at a time, and only once every target's outbox is at or
+  below ``LOW_WATER``. So each connection holds at most ``LOW_WATER + CHUNK`` bytes of the file
+  in memory, whatever the file's size and however slowly the peer reads. With several targets
+  (every peer of a server) one chunk, one ``bytes`` object, is queued to all of them, and the
+  slowest peer sets the pace; a peer that goes away drops out and the others carry on.
+- The bytes leave through the connection's ordinary outbox, so the log, the recording and replay
+  see them as ordinary ``Sent`` events, interleaved truthfully with anything else queued meanwhile.
+- The size is the one measured at the start. A file that shrinks while being read stops the send
+  with an ``Error`` event (the peer got fewer bytes than announced); one that grows is sent up
+  to the size it had, with a note. A read error is an ``Error`` event too.
+- Progress lives on the ``FileSend`` record (plain numbers the UI reads): ``queued`` bytes read
+  and handed to the outbox, ``sent`` bytes the kernel took, ``pending`` the difference.
+- ``cancel()`` stops reading: what is already queued (at most ``LOW_WATER + CHUNK`` per target)
+  still goes out, so the connection stays usable and the log shows exactly what crossed the
+  wire. Closing the connection stops the send too; its ``Closed`` event tells that story.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import trio
+
+from workbench.core.errors import BadArgument
+from workbench.events import Error
+
+if TYPE_CHECKING:
+    from workbench.core.connection import Connection
+    from workbench.core.hub import Hub
+
+CHUNK = 256 * 1024
+"""Bytes read from the file at a time (and queued as one ``bytes``)."""
+LOW_WATER = 512 * 1024
+"""The next chunk is read only once a target's outbox holds at most this many bytes."""
+MEMORY_BOUND = LOW_WATER + CHUNK
+"""Most bytes of the file one target's outbox ever holds."""
+
+
+class Outcome(StrEnum):
+    """Where a file send is, as the UI shows it."""
+
+    RUNNING = "sending"
+    DONE = "sent"
+    CANCELLED = "cancelled"
+    STOPPED = "stopped"  # the connection went away (or we half-closed) before the end
+    FAILED = "failed"  # the file itself failed us (read error, shrank)
+
+
+def describe_open_error(path: Path, exc: OSError) -> str:
+    """One line a user can act on, for each way opening a file can fail."""
+    if isinstance(exc, FileNotFoundError):
+        return f"{path}: no such file"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path}: is a directory, not a file"
+    if isinstance(exc, PermissionError):
+        return f"{path}: permission denied (you may not read it)"
+    if isinstance(exc, NotADirectoryError):
+        return f"{path}: a part of the path is not a folder"
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return f"{path}: cannot open ({reason})"
+
+
+def _kind_of(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe): only regular files can be sent, with their size known"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device: only regular files can be sent (a device may never end)"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a file"
+    return "is not a regular file"
+
+
+def open_file(path: Path) -> tuple[int, int]:
+    """Open ``path`` for sending: returns (fd, size) or raises ``BadArgument`` saying why.
+
+    ``O_NONBLOCK`` so that opening a FIFO with no writer returns at once (to be refused)
+    instead of hanging; it changes nothing for a regular file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise BadArgument(describe_open_error(path, exc)) from exc
+    try:
+        info = os.fstat(fd)
+    except OSError as exc:
+        os.close(fd)
+        raise BadArgument(describe_open_error(path, exc)) from exc
+    if (problem := _kind_of(info.st_mode)) is not None:
+        os.close(fd)
+        raise BadArgument(f"{path}: {problem}")
+    return fd, info.st_size
+
+
+class FileSend:
+    """One file on its way to one or more connections; the caller keeps it to watch progress.
+
+    Create it, pass it to ``Engine.send_file``, then read ``queued``/``sent``/``outcome``.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.size = 0
+        self.conns: list[int] = []
+        self.queued = 0
+        self.outcome = Outcome.RUNNING
+        self.message = ""
+        self.started = 0.0
+        self.ended: float | None = None
+        self._targets: list[Connection] = []
+        self._hub: Hub | None = None
+        self._end_marks: dict[int, int] = {}  # stream position of the last queued file byte
+        self._scope = trio.CancelScope()
+        self._cancelled = False
+
+    # -- what the UI reads -------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self.outcome is not Outcome.RUNNING
+
+    @property
+    def sent(self) -> int:
+        """File bytes the kernel took (for several targets, on the slowest one)."""
+        if not self._targets:
+            return 0
+        return min(self._sent_on(conn) for conn in self._targets)
+
+    @property
+    def pending(self) -> int:
+        """File bytes read and queued but not yet taken by the kernel."""
+        return self.queued - self.sent
+
+    def rate(self, now: float | None = None) -> float:
+        """Bytes per second so far."""
+        end = self.ended if self.ended is not None else (now or time.monotonic())
+        elapsed = end - self.started
+        return self.sent / elapsed if elapsed > 0 else 0.0
+
+    def _sent_on(self, conn: Connection) -> int:
+        in_flight = max(0, self._end_marks.get(conn.id, 0) - conn.bytes_out)
+        return max(0, min(self.queued, self.queued - in_flight))
+
+    # -- control ------------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop reading the file; what is already queued still goes out."""
+        self._cancelled = True
+        self._scope.cancel()
+
+    # -- the work -----------------------------------------------------------------------------
+
+    def start(self, hub: Hub, targets: list[Connection]) -> int:
+        """Open the file and bind the targets; raises ``BadArgument`` before any byte moves."""
+        live = [conn for conn in targets if conn.accepts_data]
+        if not live:
+            raise BadArgument("nothing to send the file to: no open connection")
+        fd, size = open_file(self.path)
+        self.size = size
+        self.conns = [conn.id for conn in live]
+        self._targets = live
+        self._hub = hub
+        self.started = time.monotonic()
+        return fd
+
+    async def run(self, fd: int) -> None:
+        """Stream the file; ends with ``outcome`` set and the file closed, whatever happens."""
+        try:
+            with self._scope:
+                await self._stream(fd)
+            if self._cancelled and self.outcome is Outcome.RUNNING:
+                self._finish(Outcome.CANCELLED, f"cancelled after {self.queued} bytes were read")
+        finally:
+            os.close(fd)
+            if self.outcome is Outcome.RUNNING:  # the engine shut down under us
+                self._finish(Outcome.STOPPED, "the engine stopped")
+
+    async def _stream(self, fd: int) -> None:
+        while self.queued < self.size:
+            if not await self._wait_for_room():
+                return
+            want = min(CHUNK, self.size - self.queued)
+            try:
+                chunk = await trio.to_thread.run_sync(os.pread, fd, want, self.queued)
+            except OSError as exc:
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
+                await self._fail(f"reading {self.path} failed after {self.queued} bytes: {reason}")
+                return
+            if not chunk:
+                await self._fail(
+                    f"{self.path} shrank while being sent: it had {self.size} bytes,"
+                    f" it ended after {self.queued}"
+                )
+                return
+            self._queue(chunk)
+        await self._wait_delivered()
+        if self.outcome is Outcome.RUNNING:
+            self._finish(Outcome.DONE, self._growth_note(fd))
+
+    async def _wait_for_room(self) -> bool:
+        """Wait until every live target can take another chunk; False when none is left."""
+        for conn in list(self._targets):
+            await conn.wait_outbox_below(LOW_WATER)
+        if not self._live():
+            self._finish(Outcome.STOPPED, self._stopped_message())
+            return False
+        return True
+
+    def _queue(self, chunk: bytes) -> None:
+        for conn in self._live():
+            conn.send(chunk)
+            self._end_marks[conn.id] = conn.bytes_out + conn.pending_bytes
+        self.queued += len(chunk)
+
+    async def _wait_delivered(self) -> None:
+        """The file counts as sent once the kernel took its last byte on every live target."""
+        for conn in self._live():
+            mark = self._end_marks.get(conn.id, 0)
+            while conn.bytes_out < mark and conn.accepts_data:
+                await conn.wait_outbox_below(conn.pending_bytes - 1)
+        if not self._live() and self.size:
+            self._finish(Outcome.STOPPED, self._stopped_message())
+
+    def _live(self) -> list[Connection]:
+        return [conn for conn in self._targets if conn.accepts_data]
+
+    def _stopped_message(self) -> str:
+        return (
+            f"stopped after {self.sent} of {self.size} bytes:"
+            " the connection closed or stopped sending"
+        )
+
+    def _growth_note(self, fd: int) -> str:
+        try:
+            now = os.fstat(fd).st_size
+        except OSError:
+            return ""
+        if now > self.size:
+            return f"the file grew while being sent: its first {self.size} bytes were sent"
+        return ""
+
+    async def _fail(self, message: str) -> None:
+        self._finish(Outcome.FAILED, message)
+        if self._hub is None:
+            return
+        for conn in self._targets:  # the log and the recording say why the bytes stopped
+            await self._hub.emit(
+                Error,
+                conn=conn.id,
+                side=conn.side,
+                local=conn.local,
+                remote=conn.remote,
+                operation="send file",
+                errno=None,
+                message=message,
+                hint=FAILED_HINT,
+            )
+
+    def _finish(self, outcome: Outcome, message: str) -> None:
+        if self.outcome is Outcome.RUNNING:
+            self.outcome, self.message = outcome, message
+            self.ended = time.monotonic()
+
+
+FAILED_HINT = (
+    "the peer received only the bytes logged as sent; the connection stays open."
+    " A file being written while it is sent is best copied first."
+)
