@@ -263,10 +263,13 @@ class Engine:
         job = job if isinstance(job, FileSend) else FileSend(job)
         ids = conn_ids if conn_ids is not None else job.conns
         targets = [c for i in ids if (c := self.connections.get(i)) is not None]
-        busy = [c.id for c in targets if c.id in self.file_sends]
-        if busy:
-            raise BadArgument(f"connection #{busy[0]} is already sending a file")
-        fd = job.start(self.hub, targets)
+        try:
+            if busy := [c.id for c in targets if c.id in self.file_sends]:
+                raise BadArgument(f"connection #{busy[0]} is already sending a file")
+            fd = job.start(self.hub, targets)
+        except BadArgument as exc:
+            job.refuse(str(exc))
+            raise
         for conn_id in job.conns:
             self.file_sends[conn_id] = job
         try:

@@ -57,6 +57,7 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"
     STOPPED = "stopped"  # the connection went away (or we half-closed) before the end
     FAILED = "failed"  # the file itself failed us (read error, shrank)
+    REFUSED = "refused"  # never started: the file or the target could not be used
 
 
 def describe_open_error(path: Path, exc: OSError) -> str:
@@ -159,6 +160,10 @@ class FileSend:
 
     # -- control ------------------------------------------------------------------------------
 
+    def refuse(self, reason: str) -> None:
+        """Mark a send that never started (the caller raises ``BadArgument`` with ``reason``)."""
+        self._finish(Outcome.REFUSED, reason)
+
     def cancel(self) -> None:
         """Stop reading the file; what is already queued still goes out."""
         self._cancelled = True
@@ -185,7 +190,11 @@ class FileSend:
             with self._scope:
                 await self._stream(fd)
             if self._cancelled and self.outcome is Outcome.RUNNING:
-                self._finish(Outcome.CANCELLED, f"cancelled after {self.queued} bytes were read")
+                self._finish(
+                    Outcome.CANCELLED,
+                    f"reading stopped after {self.queued} of {self.size} bytes;"
+                    " what was already queued still goes out",
+                )
         finally:
             os.close(fd)
             if self.outcome is Outcome.RUNNING:  # the engine shut down under us

@@ -39,6 +39,7 @@ from workbench.themes import (
     user_themes_dir,
 )
 from workbench.ui.bridge import EngineBridge, EngineEvents, EngineStopped, IntentRejected
+from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
 from workbench.ui.model import SessionModel
 from workbench.ui.recording_control import RecordingControl
 from workbench.ui.screens.filter import FilterScreen, LogFilter
@@ -66,7 +67,7 @@ class Target:
     peer: int | None = None
 
 
-class WorkbenchApp(RecordingControl):
+class WorkbenchApp(RecordingControl, FileSendControl):
     """A terminal socket workbench."""
 
     CSS_PATH = "app.tcss"
@@ -88,6 +89,8 @@ class WorkbenchApp(RecordingControl):
         Binding("ctrl+o", "open_recording", "Watch recording"),
         Binding("ctrl+t", "replay_recording", "Replay to server"),
         Binding("ctrl+s", "saved_messages", "Saved messages"),
+        Binding("ctrl+f", "send_file", "Send file"),
+        Binding("ctrl+g", "stop_file", "Stop file send", show=False),
         Binding("ctrl+l", "focus_log", "Event log", show=False),
         Binding("escape", "focus_composer", "Composer", show=False),
     ]
@@ -135,6 +138,7 @@ class WorkbenchApp(RecordingControl):
         """Set when we crashed: the one line for stderr, naming the file with the traceback."""
         self._stop_signal: int | None = None
         self._drawn = False
+        self._init_file_sends()
 
     def _use_theme(self, wanted: str) -> None:
         if wanted not in self.available_themes:
@@ -171,6 +175,7 @@ class WorkbenchApp(RecordingControl):
         self._defer_sigcont()
         await self.bridge.start()
         self.set_interval(1.0, self._tick)
+        self.set_interval(FILE_PROGRESS_INTERVAL, self._show_file_progress)
         self.query_one("#clients-box").border_title = "Clients"
         self._show_tab_hint()
         if self._startup_record:
@@ -437,6 +442,21 @@ class WorkbenchApp(RecordingControl):
             self.notify("nothing to send to: listen (F5) or connect a tab (F8)", severity="warning")
         else:
             self._send(message.data())
+
+    # -- where the composer sends --------------------------------------------------------------
+
+    def _target_conns(self) -> list[int]:
+        """The live connections the composer's target stands for (all peers: each of them)."""
+        target = self.target
+        if target is None:
+            return []
+        if target.kind == "client" and target.session and target.session.conn_id is not None:
+            return [target.session.conn_id]
+        if target.kind == "peer" and target.peer is not None:
+            return [target.peer]
+        if target.kind == "all" and self.listener_id is not None:
+            return [peer.id for peer in self.model.live_peers(self.listener_id)]
+        return []
 
     def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
         session = message.pane.query_one(ClientSession)

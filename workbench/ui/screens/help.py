@@ -27,6 +27,8 @@ HELP = """\
 | **x / f / End** | in the event log: hex view, filter, follow the newest |
 | **Enter** on a log row | the full payload, text and hex side by side |
 | **Tab / Escape** | move focus / back to the composer |
+| **Ctrl+F** | send a file to the composer's target (a tab, a peer, or every peer) |
+| **Ctrl+G** | stop the file being sent there |
 | **Ctrl+P** | every action by name |
 | **Ctrl+Q** | quit, closing every socket |
 
@@ -40,6 +42,13 @@ HELP = """\
 - **shutdown**: we sent FIN (half-close). **close** says who closed, and whether it
   was an orderly FIN or an abortive RST (reset). Closing while bytes we never read wait in
   the kernel makes it a reset: the kernel sends RST, and the log says so.
+- **Sending a file** streams it from disk, 256 KiB at a time, only as fast as the peer takes
+  it, so any size fits in memory. Its bytes are ordinary **send** rows; progress (sent of
+  total, rate, pending) shows below the composer and in the client tab. With every peer as
+  target, the slowest peer sets the pace. **Ctrl+G** stops reading the file: what is already
+  queued (under 1 MiB) still goes out and the connection stays open. Closing the connection
+  stops the send too. Only regular files are sent (not FIFOs or devices); a file that shrinks
+  while it is sent ends with an error row saying how many bytes went out.
 - **error**: what went wrong, and what to check. *Connection refused* means nothing is
   listening on that port; *address in use* means another socket already has it.
 """

@@ -107,6 +107,8 @@ class ClientSession(Vertical):
     ClientSession .client-status { height: auto; max-height: 3; color: $text-muted; }
     ClientSession .client-status.-open { color: $text-success; }
     ClientSession .client-status.-error { color: $text-error; }
+    ClientSession .client-file { height: 1; display: none; color: $text-accent; }
+    ClientSession .client-file.-shown { display: block; }
     ClientSession Log { height: 1fr; background: $surface; }
     """
 
@@ -131,6 +133,7 @@ class ClientSession(Vertical):
         self.conn_id: int | None = None
         self.view: ConnectionView | None = None
         self._shown = ""
+        self._file_shown = ""
 
     @property
     def title(self) -> str:
@@ -153,6 +156,7 @@ class ClientSession(Vertical):
             yield Button("Reset", classes="reset", compact=True, variant="error")
         idle = Text("not connected — Connect (F8) to open a session")
         yield Static(idle, classes="client-status")
+        yield Static(classes="client-file")
         yield Transcript(classes="transcript")
 
     def target(self) -> tuple[str, str]:
@@ -205,6 +209,15 @@ class ClientSession(Vertical):
         if line != self._shown:
             self._shown = line
             status.update(Text(line))
+
+    def show_file(self, line: str) -> None:
+        """A file send on this tab's connection: its progress, or how it ended ('' hides it)."""
+        if line == self._file_shown:
+            return
+        self._file_shown = line
+        row = self.query_one(".client-file", Static)
+        row.update(Text(line))
+        row.set_class(bool(line), "-shown")
 
     def add_traffic(self, events: Sequence[Event]) -> None:
         self.query_one(Transcript).add_traffic(events)

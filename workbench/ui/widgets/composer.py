@@ -74,6 +74,14 @@ class Composer(Widget):
             &.-shown { display: block; }
             &.-notice { color: $text-warning; }
         }
+        & #composer-file {
+            display: none;
+            height: 1;
+            color: $text-accent;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+            &.-shown { display: block; }
+        }
     }
     """
 
@@ -89,6 +97,8 @@ class Composer(Widget):
     """Where Enter sends, set by the app; addresses in it are shown literally."""
     can_send: reactive[bool] = reactive(False)
     """False while the target is not live: Enter then explains instead of sending."""
+    file_progress: reactive[str] = reactive("")
+    """A file send's progress (or how it ended), set by the app; shown as plain text."""
 
     class Send(Message):
         """The user pressed Enter on a valid message and there is somewhere to send it."""
@@ -125,6 +135,7 @@ class Composer(Widget):
                 validate_on=(),
             )
         yield Static(id="composer-error")
+        yield Static(id="composer-file")
 
     def on_mount(self) -> None:
         self._refresh()
@@ -159,6 +170,17 @@ class Composer(Widget):
 
     def watch_can_send(self) -> None:
         self._refresh()  # a target appearing retires the "no target" notice
+
+    def watch_file_progress(self, text: str) -> None:
+        if self.is_mounted:
+            row = self.query_one("#composer-file", Static)
+            row.update(Content(text))
+            row.tooltip = Content(text) if text else None
+            row.set_class(bool(text), "-shown")
+
+    def explain_no_target(self) -> None:
+        """Say, where the user looks, that there is nowhere to send to yet."""
+        self._show_error(NO_TARGET, notice=True)
 
     def _refresh(self) -> None:
         if not self.is_mounted:

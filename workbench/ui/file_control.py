@@ -1,0 +1,134 @@
+"""Sending a file from the UI: choosing it, starting it, its progress, stopping it.
+
+A base class of the app, like ``RecordingControl``. The send itself runs in the engine's trio
+run (``Engine.send_file``); the ``FileSend`` record it updates holds plain numbers, which a
+timer here reads a few times a second for the progress lines (in the composer, for the send
+to its target, and in each client tab, for the send on its connection). The bytes themselves
+reach the log as ordinary ``send`` events, like any other.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+
+from textual.app import App
+
+from workbench.core import Engine
+from workbench.core.file_send import FileSend, Outcome
+from workbench.ui.bridge import EngineBridge
+from workbench.ui.screens.send_file import SendFileScreen, progress_line
+from workbench.ui.widgets.client_tab import ClientSession
+from workbench.ui.widgets.composer import Composer
+
+FILE_PROGRESS_INTERVAL = 0.25
+"""Seconds between refreshes of a file send's progress lines."""
+ENDED_LINE_SECONDS = 30.0
+"""How long the line saying how a send ended stays up (the toast and the log stay longer)."""
+
+
+class FileSendControl(App[None]):
+    """The file-sending half of the workbench app (the app provides bridge and targets)."""
+
+    bridge: EngineBridge
+    file_jobs: list[FileSend]
+    """File sends started here, newest last."""
+    _announced: set[FileSend]
+    _file_folder: Path
+
+    def _target_conns(self) -> list[int]:
+        raise NotImplementedError
+
+    def sessions(self) -> list[ClientSession]:
+        raise NotImplementedError
+
+    def _engine(self) -> Engine:
+        raise NotImplementedError
+
+    def _init_file_sends(self) -> None:
+        self.file_jobs = []
+        self._announced = set()
+        self._file_folder = Path.cwd()
+
+    def action_send_file(self) -> None:
+        composer, conns = self.query_one(Composer), self._target_conns()
+        if not composer.can_send or not conns:
+            composer.explain_no_target()
+            return
+        if busy := self._running_file(conns):
+            self.notify(
+                f"already sending {busy.path.name} there; Ctrl+G stops it",
+                title="one file at a time",
+                severity="warning",
+                markup=False,
+            )
+            return
+        where = "to " + composer.target_label.removeprefix("→ ")
+        screen = SendFileScreen(where, self._file_folder)
+        self.push_screen(screen, partial(self._start_file_send, conns))
+
+    def _start_file_send(self, conns: list[int], path: Path | None) -> None:
+        if path is None:
+            return
+        self._file_folder = path.parent
+        job = FileSend(path)
+        job.conns = conns
+        self.file_jobs = [j for j in self.file_jobs if not j.done or j not in self._announced]
+        self.file_jobs.append(job)
+        self.bridge.submit(self._engine().send_file, job)
+        self._show_file_progress()
+
+    def action_stop_file(self) -> None:
+        """Stop the file send to the composer's target (or the only one running)."""
+        running = [job for job in self.file_jobs if not job.done]
+        job = self._running_file(self._target_conns()) or (
+            running[0] if len(running) == 1 else None
+        )
+        if job is None:
+            self.notify("no file is being sent there", severity="warning")
+            return
+        self.bridge.call(job.cancel)
+
+    def _running_file(self, conns: list[int]) -> FileSend | None:
+        wanted = set(conns)
+        return next((j for j in self.file_jobs if not j.done and wanted & set(j.conns)), None)
+
+    def _unannounced(self) -> list[FileSend]:
+        return [job for job in self.file_jobs if job.done and job not in self._announced]
+
+    def _show_file_progress(self) -> None:
+        """Progress in the composer (for the target's send) and in each client tab."""
+        if not self.is_running or not self.file_jobs:
+            return
+        now = time.monotonic()
+        for job in self._unannounced():
+            self._announced.add(job)
+            self._announce(job)
+        conns = set(self._target_conns())
+        shown = next((j for j in reversed(self.file_jobs) if conns & set(j.conns)), None)
+        shown = shown or self.file_jobs[-1]
+        self.query_one(Composer).file_progress = self._file_line(shown, now)
+        for session in self.sessions():
+            mine = [j for j in self.file_jobs if session.conn_id in j.conns]
+            session.show_file(self._file_line(mine[-1], now) if mine else "")
+
+    @staticmethod
+    def _file_line(job: FileSend, now: float) -> str:
+        if job.outcome is Outcome.REFUSED:
+            return ""
+        if job.ended is not None and now - job.ended > ENDED_LINE_SECONDS:
+            return ""
+        return progress_line(job, now)
+
+    def _announce(self, job: FileSend) -> None:
+        """A toast when a send ends; a refused one was already explained when it was refused."""
+        if job.outcome is Outcome.REFUSED:
+            return
+        severity = {Outcome.DONE: "information", Outcome.CANCELLED: "information"}
+        self.notify(
+            progress_line(job, time.monotonic()),
+            title=f"file {job.outcome}",
+            severity=severity.get(job.outcome, "warning"),  # type: ignore[arg-type]
+            markup=False,
+        )
