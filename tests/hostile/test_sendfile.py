@@ -352,6 +352,23 @@ async def test_a_file_that_shrinks_while_sent_ends_in_an_error_event(
     assert conn.accepts_data, "the connection itself is fine"
 
 
+async def test_a_file_that_grows_while_sent_is_sent_up_to_its_first_size(
+    engine_and_events: tuple[Engine, Collector], tmp_path: Path, slow_peer: SlowPeer
+) -> None:
+    """Like ``ncat < file`` would not, we stop at the size we announced, and say it grew."""
+    engine, _ = engine_and_events
+    source = random_file(tmp_path / "grows.bin", 4 * MiB)
+    first = source.read_bytes()
+    async with trio.open_nursery() as nursery:
+        _, job = await start_stalled(engine, slow_peer, source, nursery)
+        with source.open("ab") as more:
+            more.write(b"appended later")
+        got = await slow_peer.read(4 * MiB)
+        await until(lambda: job.done, "the send to finish")
+    assert job.outcome is Outcome.DONE and "grew" in job.message
+    assert got == first
+
+
 async def test_a_second_file_to_a_busy_connection_is_refused(
     engine_and_events: tuple[Engine, Collector], tmp_path: Path, slow_peer: SlowPeer
 ) -> None:

@@ -16,8 +16,9 @@ from textual.widgets import Input, Static
 
 from tests.ui.helpers import wait_until
 from tests.ui.test_app import open_tab, start_listening
-from workbench.core.file_send import Outcome
+from workbench.core.file_send import MEMORY_BOUND, FileSend, Outcome
 from workbench.ui.app import WorkbenchApp
+from workbench.ui.file_control import UI_LAG_BYTES
 from workbench.ui.screens.help import HELP
 from workbench.ui.screens.send_file import SendFileScreen
 from workbench.ui.widgets.composer import Composer
@@ -197,3 +198,49 @@ async def test_f1_help_documents_send_file() -> None:
         names = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Send file", "Stop file send"} <= names
     assert "**Ctrl+F**" in HELP and "**Ctrl+G**" in HELP and "Sending a file" in HELP
+
+
+async def test_the_screen_paces_a_fast_file_so_its_backlog_stays_bounded(tmp_path: Path) -> None:
+    """The engine could outrun the screen by the whole file; it never gets further ahead
+    than the pacing bound, so a file of any size costs the app bounded memory."""
+    big = tmp_path / "sparse.bin"
+    with big.open("wb") as f:
+        f.truncate(96 * MiB)
+    socat = await asyncio.create_subprocess_exec(
+        "socat", "-d", "-d", "-u", "TCP-LISTEN:0,bind=127.0.0.1", "OPEN:/dev/null",
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert socat.stderr is not None
+    port = int((await asyncio.wait_for(socat.stderr.readline(), 10)).rsplit(b":", 1)[1])
+    lags: list[int] = []
+    try:
+        app = WorkbenchApp()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await open_tab(app, pilot, port)
+            pace = app._ui_caught_up
+
+            async def measured_pace(job: FileSend) -> None:  # in trio, before each chunk
+                lags.append(app._ui_lag(job))
+                await pace(job)
+
+            app._ui_caught_up = measured_pace  # type: ignore[method-assign]
+            await choose_file(app, pilot, big)
+            await wait_until(pilot, lambda: app.file_jobs != [], "the send to start")
+            job = app.file_jobs[-1]
+            await wait_until_long(pilot, lambda: job.done, "the send to finish")
+            assert job.outcome is Outcome.DONE
+    finally:
+        if socat.returncode is None:
+            socat.kill()
+        await socat.wait()
+    assert len(lags) > 100, "the pacer ran before (nearly) every chunk"
+    assert max(lags) <= UI_LAG_BYTES + MEMORY_BOUND
+
+
+async def wait_until_long(pilot, condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Like ``wait_until``, with room for a slow shared machine to push 96 MiB through."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.01)

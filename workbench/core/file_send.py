@@ -18,6 +18,8 @@ How this works:
   to the size it had, with a note. A read error is an ``Error`` event too.
 - Progress lives on the ``FileSend`` record (plain numbers the UI reads): ``queued`` bytes read
   and handed to the outbox, ``sent`` bytes the kernel took, ``pending`` the difference.
+- ``pace``, when set, is awaited before each read: a consumer that must see every chunk (the
+  screen) can hold the file back until it has caught up, so memory stays bounded there too.
 - ``cancel()`` stops reading: what is already queued (at most ``LOW_WATER + CHUNK`` per target)
   still goes out, so the connection stays usable and the log shows exactly what crossed the
   wire. Closing the connection stops the send too; its ``Closed`` event tells that story.
@@ -28,6 +30,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,6 +127,8 @@ class FileSend:
         self.message = ""
         self.started = 0.0
         self.ended: float | None = None
+        self.pace: Callable[[], Awaitable[None]] | None = None
+        """Awaited before each read, by a consumer that must keep up (see the module notes)."""
         self._targets: list[Connection] = []
         self._hub: Hub | None = None
         self._end_marks: dict[int, int] = {}  # stream position of the last queued file byte
@@ -138,10 +143,11 @@ class FileSend:
 
     @property
     def sent(self) -> int:
-        """File bytes the kernel took (for several targets, on the slowest one)."""
-        if not self._targets:
+        """File bytes the kernel took (for several targets, on the slowest one still open)."""
+        targets = self._live() or self._targets
+        if not targets:
             return 0
-        return min(self._sent_on(conn) for conn in self._targets)
+        return min(self._sent_on(conn) for conn in targets)
 
     @property
     def pending(self) -> int:
@@ -202,11 +208,13 @@ class FileSend:
 
     async def _stream(self, fd: int) -> None:
         while self.queued < self.size:
+            if self.pace is not None:
+                await self.pace()
             if not await self._wait_for_room():
                 return
             want = min(CHUNK, self.size - self.queued)
             try:
-                chunk = await trio.to_thread.run_sync(os.pread, fd, want, self.queued)
+                chunk = os.pread(fd, want, self.queued)  # EXPERIMENT
             except OSError as exc:
                 reason = os.strerror(exc.errno) if exc.errno else str(exc)
                 await self._fail(f"reading {self.path} failed after {self.queued} bytes: {reason}")

@@ -207,8 +207,15 @@ class ClientSession(Vertical):
         if dropped := self.query_one(Transcript).dropped:
             line += f"\ntranscript: newest lines only, {dropped:,} not kept"
         if line != self._shown:
+            # A new layout costs a frame's worth of time; only a change of height needs one.
+            relayout = self._rows(line, status) != self._rows(self._shown, status)
             self._shown = line
-            status.update(Text(line))
+            status.update(Text(line), layout=relayout)
+
+    @staticmethod
+    def _rows(text: str, widget: Static) -> int:
+        width = max(widget.content_size.width, 1)
+        return sum(max(1, -(-len(part) // width)) for part in text.split("\n"))
 
     def show_file(self, line: str) -> None:
         """A file send on this tab's connection: its progress, or how it ended ('' hides it)."""
@@ -216,7 +223,7 @@ class ClientSession(Vertical):
             return
         self._file_shown = line
         row = self.query_one(".client-file", Static)
-        row.update(Text(line))
+        row.update(Text(line), layout=False)  # always one row: shown, or not displayed at all
         row.set_class(bool(line), "-shown")
 
     def add_traffic(self, events: Sequence[Event]) -> None:

@@ -174,7 +174,7 @@ class Composer(Widget):
     def watch_file_progress(self, text: str) -> None:
         if self.is_mounted:
             row = self.query_one("#composer-file", Static)
-            row.update(Content(text))
+            row.update(Content(text), layout=False)  # one row, or not displayed at all
             row.tooltip = Content(text) if text else None
             row.set_class(bool(text), "-shown")
 
