@@ -213,8 +213,8 @@ class FileSend:
             if not await self._wait_for_room():
                 return
             want = min(CHUNK, self.size - self.queued)
-            try:
-                chunk = os.pread(fd, want, self.queued)  # EXPERIMENT
+            try:  # in a thread: a slow disk or network share must not freeze the screen
+                chunk = await trio.to_thread.run_sync(os.pread, fd, want, self.queued)
             except OSError as exc:
                 reason = os.strerror(exc.errno) if exc.errno else str(exc)
                 await self._fail(f"reading {self.path} failed after {self.queued} bytes: {reason}")
