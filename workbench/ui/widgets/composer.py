@@ -121,6 +121,7 @@ class Composer(Widget):
         """Sent messages, oldest first, without consecutive repeats (the app may persist it)."""
         self._history_index: int | None = None  # into history while browsing with Up/Down
         self._draft = ""  # what was typed before browsing started, restored by Down
+        self._shown: dict[Static, str] = {}  # what each label shows now
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -187,16 +188,24 @@ class Composer(Widget):
             return
         hex_mode = self.mode is Mode.HEX
         ending = NO_LINE_ENDING if hex_mode else LINE_ENDING_LABELS[self.line_ending]
-        self.query_one("#composer-mode", Static).update(Content(MODE_LABELS[self.mode]))
+        self._put(self.query_one("#composer-mode", Static), MODE_LABELS[self.mode])
         ending_label = self.query_one("#composer-ending", Static)
-        ending_label.update(Content(ending))
+        self._put(ending_label, ending)
         ending_label.set_class(hex_mode, "-inactive")
         target = self.query_one("#composer-target", Static)
-        target.update(Content(self.target_label))
-        target.tooltip = Content(self.target_label) if self.target_label else None
+        if self._put(target, self.target_label):
+            target.tooltip = Content(self.target_label) if self.target_label else None
         target.set_class(not self.can_send, "-dead")
         self.input.placeholder = PLACEHOLDERS[self.mode]
         self._validate()
+
+    def _put(self, label: Static, text: str) -> bool:
+        """Show ``text`` literally; False (and no relayout, which costs a frame) if unchanged."""
+        if self._shown.get(label) == text:
+            return False
+        self._shown[label] = text
+        label.update(Content(text))
+        return True
 
     def on_click(self, event: events.Click) -> None:
         """Clicking a setting cycles it, as F2/F3 do, for those who reach for the mouse."""
@@ -227,8 +236,8 @@ class Composer(Widget):
     def _show_error(self, text: str, *, notice: bool = False) -> None:
         """One row below the input; the tooltip carries what an 80-column row cuts off."""
         label = self.query_one("#composer-error", Static)
-        label.update(Content(text))
-        label.tooltip = Content(text) if text else None
+        if self._put(label, text):
+            label.tooltip = Content(text) if text else None
         label.set_class(bool(text), "-shown")
         label.set_class(notice, "-notice")
 
