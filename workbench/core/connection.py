@@ -56,7 +56,7 @@ from workbench.events import (
 )
 
 RECV_SIZE = 256 * 1024
-SEND_CHUNK = 64 * 1024
+SEND_CHUNK = 256 * 1024
 UNKNOWN_ADDRESS = Address("?", 0)
 
 
@@ -97,6 +97,15 @@ def address_of(getter: Callable[[], Any], fallback: Address) -> Address:
         return Address.from_sockaddr(getter())
     except OSError:
         return fallback
+
+
+def _taken(view: memoryview, written: int) -> bytes:
+    """The bytes of ``view`` the kernel took, for the ``Sent`` event: the queued ``bytes``
+    object itself when all of it went in one write (a file's chunks usually do), else a copy."""
+    whole = view.obj
+    if written == len(view) and isinstance(whole, bytes) and len(whole) == written:
+        return whole
+    return bytes(view[:written])
 
 
 def unread_bytes(sock: socket.socket) -> int:
@@ -308,7 +317,7 @@ class Connection:
         self._outbox_bytes -= written
         self.bytes_out += written
         # Stamped before any checkpoint: a reply cannot be logged ahead of this send.
-        self._stamp(Sent, data=bytes(view[:written]), pending=self._outbox_bytes)
+        self._stamp(Sent, data=_taken(view, written), pending=self._outbox_bytes)
         self._progress.unpark_all()
         await self._hub.flush()
         return True

@@ -6,10 +6,11 @@ How this works:
   Only regular files are streamed: their size is known up front, so progress means something,
   and reading them can neither block forever (a FIFO with no writer) nor never end
   (``/dev/zero``). ``ncat < /dev/zero`` remains the tool for endless streams.
-- ``FileSend.run`` reads one ``CHUNK`` at a time, and only once every target's outbox is at or
-  below ``LOW_WATER``. So each connection holds at most ``LOW_WATER + CHUNK`` bytes of the file
-  in memory, whatever the file's size and however slowly the peer reads. With several targets
-  (every peer of a server) one chunk, one ``bytes`` object, is queued to all of them, and the
+- ``FileSend.run`` reads ``CHUNKS_PER_READ`` chunks of ``CHUNK`` bytes at a time, in a thread,
+  and only once every target's outbox is at or below ``LOW_WATER``. So each connection holds at
+  most ``MEMORY_BOUND`` bytes of the file in memory, whatever the file's size and however slowly
+  the peer reads. With several targets
+  (every peer of a server) each chunk, one ``bytes`` object, is queued to all of them, and the
   slowest peer sets the pace; a peer that goes away drops out and the others carry on.
 - The bytes leave through the connection's ordinary outbox, so the log, the recording and replay
   see them as ordinary ``Sent`` events, interleaved truthfully with anything else queued meanwhile.
@@ -20,7 +21,7 @@ How this works:
   and handed to the outbox, ``sent`` bytes the kernel took, ``pending`` the difference.
 - ``pace``, when set, is awaited before each read: a consumer that must see every chunk (the
   screen) can hold the file back until it has caught up, so memory stays bounded there too.
-- ``cancel()`` stops reading: what is already queued (at most ``LOW_WATER + CHUNK`` per target)
+- ``cancel()`` stops reading: what is already queued (at most ``MEMORY_BOUND`` per target)
   still goes out, so the connection stays usable and the log shows exactly what crossed the
   wire. Closing the connection stops the send too; its ``Closed`` event tells that story.
 """
@@ -45,11 +46,27 @@ if TYPE_CHECKING:
     from workbench.core.hub import Hub
 
 CHUNK = 256 * 1024
-"""Bytes read from the file at a time (and queued as one ``bytes``)."""
-LOW_WATER = 512 * 1024
+"""Bytes queued as one ``bytes``: the most one kernel write takes (``SEND_CHUNK``), so a chunk
+usually goes out whole and its ``Sent`` event needs no copy."""
+CHUNKS_PER_READ = 4
+"""Chunks read per hop to the reading thread, so the hop costs little per byte."""
+LOW_WATER = CHUNKS_PER_READ * CHUNK
 """The next chunk is read only once a target's outbox holds at most this many bytes."""
-MEMORY_BOUND = LOW_WATER + CHUNK
+MEMORY_BOUND = LOW_WATER + CHUNKS_PER_READ * CHUNK
 """Most bytes of the file one target's outbox ever holds."""
+
+
+def read_chunks(fd: int, offset: int, want: int) -> list[bytes]:
+    """Up to ``want`` bytes from ``offset`` as chunks of at most ``CHUNK``; fewer at the end."""
+    chunks: list[bytes] = []
+    while want > 0:
+        chunk = os.pread(fd, min(CHUNK, want), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+        want -= len(chunk)
+    return chunks
 
 
 class Outcome(StrEnum):
@@ -212,20 +229,21 @@ class FileSend:
                 await self.pace()
             if not await self._wait_for_room():
                 return
-            want = min(CHUNK, self.size - self.queued)
+            want = min(CHUNKS_PER_READ * CHUNK, self.size - self.queued)
             try:  # in a thread: a slow disk or network share must not freeze the screen
-                chunk = await trio.to_thread.run_sync(os.pread, fd, want, self.queued)
+                chunks = await trio.to_thread.run_sync(read_chunks, fd, self.queued, want)
             except OSError as exc:
                 reason = os.strerror(exc.errno) if exc.errno else str(exc)
                 await self._fail(f"reading {self.path} failed after {self.queued} bytes: {reason}")
                 return
-            if not chunk:
+            if not chunks:
                 await self._fail(
                     f"{self.path} shrank while being sent: it had {self.size} bytes,"
                     f" it ended after {self.queued}"
                 )
                 return
-            self._queue(chunk)
+            for chunk in chunks:
+                self._queue(chunk)
         await self._wait_delivered()
         if self.outcome is Outcome.RUNNING:
             self._finish(Outcome.DONE, self._growth_note(fd))

@@ -42,7 +42,7 @@ HELP = """\
 - **shutdown**: we sent FIN (half-close). **close** says who closed, and whether it
   was an orderly FIN or an abortive RST (reset). Closing while bytes we never read wait in
   the kernel makes it a reset: the kernel sends RST, and the log says so.
-- **Sending a file** streams it from disk, 256 KiB at a time, only as fast as the peer takes
+- **Sending a file** streams it from disk, 1 MiB at a time, only as fast as the peer takes
   it, so any size fits in memory. Its bytes are ordinary **send** rows; progress (sent of
   total, rate, pending) shows below the composer and in the client tab. With every peer as
   target, the slowest peer sets the pace. **Ctrl+G** stops reading the file: what is already
