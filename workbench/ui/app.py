@@ -39,6 +39,7 @@ from workbench.themes import (
     user_themes_dir,
 )
 from workbench.ui.bridge import EngineBridge, EngineEvents, EngineStopped, IntentRejected
+from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
 from workbench.ui.model import SessionModel
 from workbench.ui.recording_control import RecordingControl
@@ -131,6 +132,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._startup_connect = list(connect)
         self._tab_count = 0
         self._changed: set[int] = set()
+        self._error_notices = ErrorNotices(self)
         self._pane_timer: Timer | None = None
         self._panes_queued = False
         self._panes_shown_at = 0.0
@@ -214,11 +216,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         for session in self.sessions():
             if session.conn_id in by_conn:
                 session.add_traffic(by_conn[session.conn_id])
-        errors = [event for event in events if isinstance(event, Error)]
-        if errors:  # one notice per batch: a storm of resets must not become a storm of toasts
-            last = errors[-1]
-            more = f"{len(errors)} errors, the last: " if len(errors) > 1 else ""
-            self.notify(f"{more}{last.message}\n{last.hint}", title="error", severity="error")
+        self._error_notices.add([event for event in events if isinstance(event, Error)])
         self._panes_due()
 
     def _panes_due(self) -> None:
