@@ -20,7 +20,7 @@ from workbench.core.file_send import CHUNK, CHUNKS_PER_READ, MEMORY_BOUND, FileS
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.file_control import UI_LAG_BYTES
 from workbench.ui.screens.help import HELP
-from workbench.ui.screens.send_file import SendFileScreen
+from workbench.ui.screens.send_file import SendFileScreen, progress_line
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.event_log import EventLog
 
@@ -245,3 +245,12 @@ async def wait_until_long(pilot, condition, what: str) -> None:  # type: ignore[
     while not condition():
         assert loop.time() < deadline, f"timed out waiting for {what}"
         await pilot.pause(0.01)
+
+
+async def test_a_send_the_engine_has_not_opened_yet_claims_no_progress(tmp_path: Path) -> None:
+    """Before the engine opened the file its size is unknown: the line says so, never
+    '0 B of 0 B (100%)'."""
+    job = FileSend(tmp_path / "big.bin")
+    job.conns = [1]
+    line = progress_line(job, 0.0)
+    assert "opening the file" in line and "%" not in line

@@ -159,6 +159,11 @@ class FileSend:
         return self.outcome is not Outcome.RUNNING
 
     @property
+    def opened(self) -> bool:
+        """The engine opened the file: ``size`` and the targets are known from now on."""
+        return self._hub is not None
+
+    @property
     def sent(self) -> int:
         """File bytes the kernel took (for several targets, on the slowest one still open)."""
         targets = self._live() or self._targets

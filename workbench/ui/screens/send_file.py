@@ -36,6 +36,8 @@ def progress_line(job: FileSend, now: float) -> str:
     """One line on a file send: bytes sent of total, rate and pending, or how it ended."""
     where = ", ".join(f"#{conn}" for conn in job.conns) or "?"
     head = f"file {job.path.name} → {where}: "
+    if job.outcome is Outcome.RUNNING and not job.opened:
+        return f"{head}opening the file · {STOP_KEY} stops"  # its size is not known yet
     if job.outcome is Outcome.RUNNING:
         percent = job.sent * 100 // job.size if job.size else 100
         rate = human_bytes(int(job.rate(now)))
