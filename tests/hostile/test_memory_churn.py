@@ -7,7 +7,6 @@ still in the event log).
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections import Counter
 from functools import partial
@@ -15,9 +14,9 @@ from functools import partial
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from tests.ui.helpers import wait_until
 from workbench.events import (
     Accepted,
     Closed,
@@ -44,17 +43,6 @@ def accepted_all(counts: Counter[str], wanted: int) -> bool:
     return counts["accept"] == wanted
 
 
-async def wait_for(pilot: Pilot[object], condition: object, what: str) -> None:
-    """Let the app run until ``condition()`` holds; bounded by WAIT_SECONDS."""
-    assert callable(condition)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_SECONDS
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.01)
-
-
 @pytest.mark.asyncio
 async def test_3000_connect_close_cycles_keep_the_newest_200_closed_peers_and_every_open_one() -> (
     None
@@ -69,28 +57,53 @@ async def test_3000_connect_close_cycles_keep_the_newest_200_closed_peers_and_ev
             partial(engine.listen, "127.0.0.1", 0, listener_id=app.listener_id, close_on_eof=True)
         )
         listener = lambda: app.model.listeners.get(app.listener_id or -1)  # noqa: E731
-        await wait_for(pilot, lambda: (v := listener()) is not None and v.listening, "listening")
+        await wait_until(
+            pilot,
+            lambda: (v := listener()) is not None and v.listening,
+            "listening",
+            within=WAIT_SECONDS,
+        )
         local = listener().local  # type: ignore[union-attr]
         assert local is not None
         address = ("127.0.0.1", local.port)
         counts = app.query_one(EventLog).store.kind_counts
         staying = [socket.create_connection(address) for _ in range(OPEN_PEERS)]
-        await wait_for(pilot, lambda: counts["accept"] == OPEN_PEERS, "the open peers")
+        await wait_until(
+            pilot, lambda: counts["accept"] == OPEN_PEERS, "the open peers", within=WAIT_SECONDS
+        )
         for done in range(0, CYCLES, ROUND):
             # A round at a time, so the accept backlog never overflows (no SYN retries).
             churn = [socket.create_connection(address) for _ in range(ROUND)]
             for sock in churn:
                 sock.close()
             wanted = OPEN_PEERS + done + ROUND
-            await wait_for(pilot, partial(accepted_all, counts, wanted), "a round of accepts")
-        await wait_for(pilot, lambda: counts["close"] == CYCLES, "every churned peer closed")
+            await wait_until(
+                pilot,
+                partial(accepted_all, counts, wanted),
+                "a round of accepts",
+                within=WAIT_SECONDS,
+            )
+        await wait_until(
+            pilot,
+            lambda: counts["close"] == CYCLES,
+            "every churned peer closed",
+            within=WAIT_SECONDS,
+        )
 
         table = app.query_one("#peers", DataTable)
         pane = app.query_one(ServerPane)
         dropped = CYCLES - CLOSED_KEPT
-        await wait_for(pilot, lambda: table.row_count == CLOSED_KEPT + OPEN_PEERS, "the table")
-        await wait_for(
-            pilot, lambda: f"{dropped:,} closed peers" in str(pane.border_subtitle), "the note"
+        await wait_until(
+            pilot,
+            lambda: table.row_count == CLOSED_KEPT + OPEN_PEERS,
+            "the table",
+            within=WAIT_SECONDS,
+        )
+        await wait_until(
+            pilot,
+            lambda: f"{dropped:,} closed peers" in str(pane.border_subtitle),
+            "the note",
+            within=WAIT_SECONDS,
         )
         assert "dropped from the table" in str(pane.border_subtitle)
         model = app.model

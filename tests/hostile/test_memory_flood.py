@@ -11,7 +11,6 @@ import gc
 import re
 import socket
 import threading
-from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
@@ -37,16 +36,6 @@ LOG_CAP = Settings.log_payload_mib * MIB
 SLACK = 4 * RECV_SIZE
 """Events the engine or the UI may still hold on their way to the log (a few reads)."""
 FLOOD_SECONDS = 60.0
-
-
-async def wait_long(pilot: Pilot[object], condition: Callable[[], bool], what: str) -> None:
-    """``wait_until`` with room for a flood on a busy machine (still bounded)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + FLOOD_SECONDS
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.01)
 
 
 def payload_bytes_alive() -> int:
@@ -87,7 +76,9 @@ async def test_a_100_mb_flood_from_a_peer_leaves_no_more_than_the_log_cap_alive(
         before = payload_bytes_alive()
         sender = push(socket.create_connection(("127.0.0.1", local.port)), flood, b"\0" * 4096)
         log = app.query_one(EventLog)
-        await wait_long(pilot, lambda: log.store.bytes_in == flood, "the whole flood")
+        await wait_until(
+            pilot, lambda: log.store.bytes_in == flood, "the whole flood", within=FLOOD_SECONDS
+        )
         await asyncio.to_thread(sender.join, 10)
         assert log.store.payload_bytes <= LOG_CAP and log.store.dropped > 0
         alive = payload_bytes_alive() - before
@@ -108,7 +99,9 @@ async def test_a_flood_into_a_client_tab_keeps_its_transcript_within_its_text_ca
         before = payload_bytes_alive()
         sender = push(peer, flood, b"A" * 600 + b"\n")  # a line shows its first 512 bytes
         log = app.query_one(EventLog)
-        await wait_long(pilot, lambda: log.store.bytes_in == flood, "the whole flood")
+        await wait_until(
+            pilot, lambda: log.store.bytes_in == flood, "the whole flood", within=FLOOD_SECONDS
+        )
         await asyncio.to_thread(sender.join, 10)
         transcript = session.query_one(Transcript)
         lines = transcript.lines

@@ -10,10 +10,16 @@ from textual.pilot import Pilot
 WAIT_SECONDS = 10.0
 
 
-async def wait_until(pilot: Pilot[object], condition: Callable[[], bool], what: str) -> None:
-    """Let the app process messages until ``condition`` holds, failing after a deadline."""
+async def wait_until(
+    pilot: Pilot[object],
+    condition: Callable[[], bool],
+    what: str,
+    *,
+    within: float = WAIT_SECONDS,
+) -> None:
+    """Let the app process messages until ``condition`` holds, failing after ``within`` s."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_SECONDS
+    deadline = loop.time() + within
     while not condition():
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")

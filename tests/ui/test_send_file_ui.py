@@ -227,7 +227,7 @@ async def test_the_screen_paces_a_fast_file_so_its_backlog_stays_bounded(tmp_pat
             await choose_file(app, pilot, big)
             await wait_until(pilot, lambda: app.file_jobs != [], "the send to start")
             job = app.file_jobs[-1]
-            await wait_until_long(pilot, lambda: job.done, "the send to finish")
+            await wait_until(pilot, lambda: job.done, "the send to finish", within=60)
             assert job.outcome is Outcome.DONE
     finally:
         if socat.returncode is None:
@@ -236,15 +236,6 @@ async def test_the_screen_paces_a_fast_file_so_its_backlog_stays_bounded(tmp_pat
     reads = (96 * MiB) // (CHUNKS_PER_READ * CHUNK)
     assert len(lags) >= reads, "the pacer ran before every read of the file"
     assert max(lags) <= UI_LAG_BYTES + MEMORY_BOUND
-
-
-async def wait_until_long(pilot, condition, what: str) -> None:  # type: ignore[no-untyped-def]
-    """Like ``wait_until``, with room for a slow shared machine to push 96 MiB through."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.01)
 
 
 async def test_a_send_the_engine_has_not_opened_yet_claims_no_progress(tmp_path: Path) -> None:
