@@ -48,7 +48,9 @@ async def test_a_peer_that_never_reads(tmp_path: Path) -> None:
             await pilot.press("enter")  # target the peer
             app.bridge.call(app.bridge.engine.send, peer, b"\x00" * (200 * 1024 * 1024))
             composer = app.query_one(Composer)
-            await wait_until(pilot, lambda: "not reading" in composer.target_label, "the warning")
+            await wait_until(
+                pilot, lambda: "not keeping up" in composer.target_label, "the warning"
+            )
             view = app.model.connections[peer]
             assert 0 < view.bytes_out < 200 * 1024 * 1024 and view.pending > 0
             await pilot.press("escape", *"still typing")

@@ -70,9 +70,13 @@ class ConnectionView:
 
     @property
     def backlog_note(self) -> str:
-        """Says so when our sends are piling up because the peer is not reading."""
+        """Says so when our sends pile up: the peer takes bytes slower than we queue them.
+
+        True of a peer that reads nothing and of one that reads slowly (a file send to a slow
+        link): the kernel's send buffer is full, and TCP's flow control holds our sends back.
+        """
         if self.pending and self.alive:
-            return f"{human_bytes(self.pending)} waiting: the peer is not reading"
+            return f"{human_bytes(self.pending)} waiting: the peer is not keeping up"
         return ""
 
 

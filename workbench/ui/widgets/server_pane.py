@@ -260,7 +260,7 @@ class ServerPane(Vertical):
     @staticmethod
     def _cells(peer: ConnectionView, now: float) -> tuple[Text, ...]:
         if peer.backlog_note:
-            state = Text(f"not reading ({human_bytes(peer.pending)} waiting)")
+            state = Text(f"behind ({human_bytes(peer.pending)} waiting)")
         else:
             state = Text(peer.state, style="dim" if not peer.alive else "")
         return (  # Text, not str: str cells are parsed as markup, and measured slower
