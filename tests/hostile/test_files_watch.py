@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,36 @@ async def test_a_billion_second_pause_waits_without_breaking_anything(tmp_path: 
         log = screen.query_one(EventLog)
         await wait_until(pilot, lambda: log.store.total_events == 21, "the jump to the end")
         assert app.is_running
+
+
+async def test_the_picker_reads_off_the_screen_and_escape_leaves_a_slow_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big recording (here: a disk that answers only when told) is read in a thread: the
+    picker says so, keys still work, Escape leaves at once, and the late result is dropped."""
+    sample = Path(__file__).parents[2] / "recordings" / "sample-echo.jsonl"
+    release, reading = threading.Event(), threading.Event()
+
+    def slow_read(path: Path) -> object:
+        reading.set()
+        assert release.wait(10), "the test never released the read"
+        return read_recording(path)
+
+    monkeypatch.setattr("workbench.ui.screens.open_recording.read_recording", slow_read)
+    app = WorkbenchApp(recordings_dir=tmp_path / "none")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, OpenRecordingScreen), "picker")
+        field = app.screen.query_one("#open-path", Input)
+        field.value = str(sample)
+        await pilot.press("enter")
+        await wait_until(pilot, reading.is_set, "the read to start")
+        assert "reading" in str(app.screen.query_one("#open-error").render())
+        await pilot.press("end", "x")  # the screen still answers while the thread reads
+        assert field.value == f"{sample}x"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, OpenRecordingScreen), "back")
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and not isinstance(app.screen, WatchScreen)

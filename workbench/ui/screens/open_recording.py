@@ -1,7 +1,12 @@
-"""Choosing a recording to watch: the recordings folder, newest first, or any path."""
+"""Choosing a recording to watch or replay: the recordings folder, newest first, or any path.
+
+The chosen file is read in a thread: a big recording takes seconds to read, and the screen must
+go on answering meanwhile (Escape leaves at once; the reading's result is then dropped).
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from rich.text import Text
@@ -11,6 +16,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import Recording, read_recording
@@ -39,6 +45,7 @@ class OpenRecordingScreen(ModalScreen[Recording | None]):
     }
     OpenRecordingScreen OptionList { height: 1fr; }
     OpenRecordingScreen #open-error { color: $text-error; height: auto; }
+    OpenRecordingScreen #open-error.-reading { color: $text-muted; }
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -46,6 +53,7 @@ class OpenRecordingScreen(ModalScreen[Recording | None]):
     def __init__(self, folder: Path) -> None:
         super().__init__()
         self._folder = folder
+        self._reading: Worker[Recording] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -77,12 +85,30 @@ class OpenRecordingScreen(ModalScreen[Recording | None]):
             self._open(Path(event.value.strip()).expanduser())
 
     def _open(self, path: Path) -> None:
-        try:
-            recording = read_recording(path)
-        except RecordingError as exc:
-            self.query_one("#open-error", Static).update(Text(str(exc)))
+        if self._reading is not None:
+            return  # one file at a time; the status line says which
+        status = self.query_one("#open-error", Static)
+        status.add_class("-reading")
+        status.update(Text(f"reading {path} …"))
+        self._reading = self.run_worker(
+            partial(read_recording, path), thread=True, exit_on_error=False, name="read recording"
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._reading or not event.worker.is_finished:
             return
-        self.dismiss(recording)
+        self._reading = None
+        status = self.query_one("#open-error", Static)
+        status.remove_class("-reading")
+        if event.state is WorkerState.SUCCESS:
+            self.dismiss(event.worker.result)
+        elif isinstance(event.worker.error, RecordingError):
+            status.update(Text(str(event.worker.error)))
+        elif event.worker.error is not None:
+            raise event.worker.error  # a bug, not a bad file: the app's crash report says so
+        else:
+            status.update("")
 
     def action_cancel(self) -> None:
+        self._reading = None  # a read still under way is dropped when it ends
         self.dismiss(None)
