@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +47,19 @@ def test_bad_values_give_one_line_and_exit_2(args: list[str], complaint: str) ->
     assert complaint in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_the_readme_route_puts_workbench_on_the_path_of_an_activated_venv() -> None:
+    """The README says: install into .venv, `. .venv/bin/activate`, then `workbench ...`."""
+    bin_dir = Path(sys.executable).parent
+    activated = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"}
+    result = subprocess.run(
+        ["sh", "-c", "workbench --version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=activated,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"workbench {__version__}"
