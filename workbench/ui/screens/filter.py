@@ -57,6 +57,7 @@ class FilterScreen(ModalScreen[LogFilter | None]):
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#filter-conns"  # the app's own (the composer) is not on this screen
 
     def __init__(self, store: EventStore) -> None:
         super().__init__()

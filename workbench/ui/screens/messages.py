@@ -75,6 +75,7 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
         Binding("d,delete", "delete", "Delete"),
         Binding("escape", "close", "Close"),
     ]
+    AUTO_FOCUS = "#messages-table"  # focused as the screen is built: no typed key is lost
 
     def __init__(
         self,
@@ -102,7 +103,6 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
         table.add_column("mode", key="mode")
         table.add_column("sends", key="sends")
         self._show_rows()
-        table.focus()
 
     @property
     def _table(self) -> DataTable[Text]:
@@ -220,13 +220,13 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
         name_input = self._name_input
         name_input.value = value
         name_input.add_class("-shown")
-        name_input.focus()
+        self.set_focus(name_input)  # now, not after a refresh: the name's first keys follow
         self._status(status)
 
     def _close_prompt(self) -> None:
         self._armed = None
         self._name_input.remove_class("-shown")
-        self._table.focus()
+        self.set_focus(self._table)
         self._status(self._idle_status())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -35,7 +35,12 @@ def recordings_in(folder: Path) -> list[Path]:
 
 
 class OpenRecordingScreen(ModalScreen[Recording | None]):
-    """Pick from the list or type a path; a malformed file is explained, not opened."""
+    """Type a path, or pick from the list; a malformed file is explained, not opened.
+
+    The path field has the focus from the start, so what is typed is never lost; Up and Down
+    move through the list from there, and Enter on an empty path opens the highlighted one
+    (the newest at first, so Enter alone opens it).
+    """
 
     DEFAULT_CSS = """
     OpenRecordingScreen { align: center middle; }
@@ -48,7 +53,12 @@ class OpenRecordingScreen(ModalScreen[Recording | None]):
     OpenRecordingScreen #open-error.-reading { color: $text-muted; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("up", "move(-1)", "Previous", show=False),
+        Binding("down", "move(1)", "Next", show=False),
+    ]
+    AUTO_FOCUS = "#open-path"
 
     def __init__(self, folder: Path) -> None:
         super().__init__()
@@ -66,13 +76,17 @@ class OpenRecordingScreen(ModalScreen[Recording | None]):
             yield Static(id="open-error")
 
     def on_mount(self) -> None:
-        """The newest recording is highlighted and focused, so Enter alone opens it."""
+        """The newest recording is highlighted, so Enter alone opens it."""
         options = self.query_one("#open-list", OptionList)
         if options.option_count:
             options.highlighted = 0
-            options.focus()
-        else:
-            self.query_one("#open-path", Input).focus()
+
+    def action_move(self, step: int) -> None:
+        """Up and Down in the path field walk the list (the list itself has its own)."""
+        options = self.query_one("#open-list", OptionList)
+        if options.option_count:
+            current = options.highlighted or 0
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -83,6 +97,12 @@ class OpenRecordingScreen(ModalScreen[Recording | None]):
         event.stop()
         if event.value.strip():
             self._open(Path(event.value.strip()).expanduser())
+            return
+        options = self.query_one("#open-list", OptionList)
+        if options.highlighted is not None:
+            option = options.get_option_at_index(options.highlighted)
+            if option.id is not None:
+                self._open(Path(option.id))
 
     def _open(self, path: Path) -> None:
         if self._reading is not None:

@@ -66,6 +66,7 @@ class SendFileScreen(ModalScreen[Path | None]):
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#send-file-path"  # focused as the screen is built: no typed key is lost
 
     def __init__(self, target: str, folder: Path) -> None:
         super().__init__()
@@ -78,9 +79,6 @@ class SendFileScreen(ModalScreen[Path | None]):
             yield Input(placeholder="path/to/file", id="send-file-path")
             yield DirectoryTree(self._folder, id="send-file-tree")
             yield Static(id="send-file-error")
-
-    def on_mount(self) -> None:
-        self.query_one("#send-file-path", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
