@@ -1,37 +1,111 @@
-"""Keys, and a short primer on what the events mean."""
+"""Keys, and a short primer on what the events mean.
+
+The key table is built from the bindings themselves (the app's and its widgets'), so a key
+added to a ``BINDINGS`` list shows up here without anyone remembering to; ``EXPLAIN`` only
+adds a longer explanation than the footer's few words.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.binding import Binding
+from collections.abc import Iterable, Sequence
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
+from workbench.ui.widgets.composer import Composer
+from workbench.ui.widgets.event_log import EventLog
+from workbench.ui.widgets.server_pane import ServerPane
+
+EXPLAIN = {
+    "help": "this help (Escape, q or F1 closes it)",
+    "cycle_mode": (
+        "composer mode: text · escapes (`\\r \\n \\t \\0 \\xNN \\\\`) · hex (`de ad be ef`)"
+    ),
+    "cycle_line_ending": "line ending added in text modes: none · LF · CRLF",
+    "target_all_peers": "send to every peer of the server",
+    "toggle_listen": "listen / stop listening (peers stay until closed)",
+    "new_client": "new client tab: type host and port, then connect",
+    "close_client": "close the current tab",
+    "toggle_connect": "connect / disconnect the current tab",
+    "half_close": "half-close: send FIN, keep reading",
+    "reset_client": "reset: abort the connection with RST",
+    "toggle_recording": "start / stop recording every event to a file in the recordings folder",
+    "open_recording": "watch a recording with its original timing, on a screen of its own",
+    "replay_recording": "re-send a recording to a live server and compare the answers",
+    "saved_messages": "saved messages: send one again, edit it, or save the composer's text",
+    "send_file": "send a file to the composer's target (a tab, a peer, or every peer)",
+    "stop_file": "stop the file being sent there",
+    "focus_log": "move to the event log",
+    "focus_composer": "back to the composer",
+    "quit": "quit, closing every socket",
+    "command_palette": "every action by name",
+    "history(-1)": "the previous message sent (history)",
+    "history(1)": "the next message sent, then back to the draft",
+    "close_peer": "close the selected peer",
+    "reset_peer": "reset the selected peer (RST)",
+    "all_peers": "target every peer",
+    "toggle_hex": "hex / text previews",
+    "request_filter": "filter by connection, kind and text",
+    "follow": "follow the newest events",
+    "select": "the full payload of the row, text and hex side by side",
+}
+
+KEY_NAMES = {"pageup": "PgUp", "pagedown": "PgDn", "equals_sign": "=", "minus": "-"}
+
+INTRO = """\
 # workbench
 
-| key | does |
-|---|---|
-| **Enter** | send the composer's message to its target (shown left of the input) |
-| **Up / Down** | walk the history of sent messages |
-| **F2** | composer mode: text · escapes (`\\r \\n \\t \\0 \\xNN \\\\`) · hex (`de ad be ef`) |
-| **F3** | line ending added in text modes: none · LF · CRLF |
-| **F4** | send to every peer of the server |
-| **F5** | listen / stop listening (peers stay until closed) |
-| **F6 / F7** | new client tab / close the current tab |
-| **F8** | connect / disconnect the current tab |
-| **F9** | half-close: send FIN, keep reading |
-| **F10** | reset: abort the connection with RST |
-| **c / r / a** | in the peers table: close, reset, or target all peers |
-| **x / f / End** | in the event log: hex view, filter, follow the newest |
-| **Enter** on a log row | the full payload, text and hex side by side |
-| **Tab / Escape** | move focus / back to the composer |
-| **Ctrl+F** | send a file to the composer's target (a tab, a peer, or every peer) |
-| **Ctrl+G** | stop the file being sent there |
-| **Ctrl+P** | every action by name |
-| **Ctrl+Q** | quit, closing every socket |
+**Enter** in the composer sends its message to its target (shown left of the input);
+**Tab** moves focus. The keys below work on the live screen; dialogs and the watch screen
+list their own keys at the bottom.
+"""
 
+
+def key_label(key: str) -> str:
+    """'ctrl+r' -> 'Ctrl+R', 'f1' -> 'F1', 'end,G' -> 'End / G'."""
+    labels = []
+    for one in key.split(","):
+        *modifiers, name = one.strip().split("+")
+        if name in KEY_NAMES:
+            shown = KEY_NAMES[name]
+        elif len(name) == 1:
+            shown = name.upper() if modifiers else name  # "G" is already shift+g
+        else:
+            shown = name.capitalize()  # f1 -> F1, escape -> Escape
+        labels.append("+".join([*(m.capitalize() for m in modifiers), shown]))
+    return " / ".join(labels)
+
+
+def key_table(title: str, bindings: Iterable[BindingType]) -> str:
+    """A markdown table: one row per binding, with its explanation or its own description."""
+    rows = [f"## {title}", "", "| key | does |", "|---|---|"]
+    for binding in bindings:
+        if not isinstance(binding, Binding) or binding.system:
+            continue
+        what = EXPLAIN.get(binding.action) or binding.description or binding.action
+        rows.append(f"| **{key_label(binding.key)}** | {what} |")
+    return "\n".join(rows) + "\n"
+
+
+def app_bindings(app: App[object]) -> list[BindingType]:
+    """The app's bindings, its own first, then those it inherits (quit), then the palette."""
+    found: list[BindingType] = []
+    for cls in type(app).__mro__:
+        found.extend(cls.__dict__.get("BINDINGS", []))
+    if app.ENABLE_COMMAND_PALETTE:
+        found.append(Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "Commands"))
+    return found
+
+
+def help_markdown(sections: Sequence[tuple[str, Iterable[BindingType]]]) -> str:
+    tables = "\n".join(key_table(title, bindings) for title, bindings in sections)
+    return f"{INTRO}\n{tables}\n{PRIMER}"
+
+
+PRIMER = """\
 ## Reading the log
 - **accept / connect**: a TCP handshake finished. **send** is what the kernel took from us,
   **recv** what arrived: TCP is a byte stream, so one message may arrive in several
@@ -62,7 +136,15 @@ class HelpScreen(ModalScreen[None]):
     }
     """
     BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
+    AUTO_FOCUS = "VerticalScroll"  # so the arrows and Page Down scroll at once
 
     def compose(self) -> ComposeResult:
+        sections = [
+            ("On the live screen", app_bindings(self.app)),
+            ("In the composer", Composer.BINDINGS),
+            ("In the peers table", ServerPane.BINDINGS),
+            ("In the event log", EventLog.BINDINGS),
+        ]
+        self.text = help_markdown(sections)
         with VerticalScroll():
-            yield Markdown(HELP)
+            yield Markdown(self.text)
