@@ -95,6 +95,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         Binding("ctrl+l", "focus_log", "Event log", show=False),
         Binding("escape", "focus_composer", "Composer", show=False),
     ]
+    LIVE_ACTIONS = frozenset(b.action for b in BINDINGS if isinstance(b, Binding))
 
     def __init__(
         self,
@@ -594,8 +595,20 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             log.set_filter(chosen.conns, chosen.kinds)
             log.set_search(chosen.search)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Our keys act on the live screen: hidden and inert while anything is on top of it.
+
+        A watched recording or a dialog covers the live screen; a key that acted there would
+        change what cannot be seen (F6 opened tabs under the watch screen).
+        """
+        if action in self.LIVE_ACTIONS and len(self.screen_stack) > 1:
+            return False
+        return True
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        if screen is not self.screen_stack[0]:
+            return  # the palette over a watched recording offers no live-screen actions
         for binding in self.BINDINGS:
             if isinstance(binding, Binding) and binding.description:
                 action = getattr(self, f"action_{binding.action}")
