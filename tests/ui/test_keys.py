@@ -38,8 +38,10 @@ def footer_keys(app: WorkbenchApp) -> set[str]:
     return {key.key for key in footer.query(FooterKey)}
 
 
-async def test_live_screen_keys_do_nothing_while_watching_and_are_not_offered() -> None:
-    app = WorkbenchApp(watch=read_recording(SAMPLE))
+async def test_live_screen_keys_do_nothing_while_watching_and_are_not_offered(
+    tmp_path: Path,
+) -> None:
+    app = WorkbenchApp(watch=read_recording(SAMPLE), recordings_dir=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, WatchScreen)
