@@ -346,7 +346,16 @@ class WorkbenchApp(RecordingControl, FileSendControl):
     # -- server intents -----------------------------------------------------------------------
 
     def on_server_pane_listen_requested(self, message: ServerPane.ListenRequested) -> None:
+        if self._listener_busy():
+            return  # a second F5 that came before the first one's listener showed: one is enough
         self._listen(message.host, message.port)
+
+    def _listener_busy(self) -> bool:
+        """Our listener is starting or listening: listening again would strand it and its peers."""
+        if self.listener_id is None:
+            return False
+        view = self.model.listeners.get(self.listener_id)
+        return view is None or view.listening
 
     def _listen(self, host: str, port: str) -> None:
         engine = self._engine()
@@ -381,7 +390,8 @@ class WorkbenchApp(RecordingControl, FileSendControl):
     # -- client intents -----------------------------------------------------------------------
 
     def on_client_session_connect_requested(self, message: ClientSession.ConnectRequested) -> None:
-        self._connect(message.session, message.host, message.port)
+        if message.session.is_attached:  # F8 then F7 at once: no connection for a closed tab
+            self._connect(message.session, message.host, message.port)
 
     def _connect(self, session: ClientSession, host: str, port: str) -> None:
         engine = self._engine()
@@ -458,8 +468,14 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         return []
 
     def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
-        session = message.pane.query_one(ClientSession)
-        self._set_target(Target("client", session=session))
+        """Keys outrun this message: F7 twice may have closed its pane by the time it comes.
+
+        Only the pane still showing counts; closing a tab already aimed the composer.
+        """
+        if message.pane is not message.tabbed_content.active_pane:
+            return
+        if session := _session_in(message.pane):
+            self._set_target(Target("client", session=session))
 
     def on_descendant_focus(self) -> None:
         focused = self.focused
@@ -511,8 +527,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         return list(self.query(ClientSession))
 
     def active_session(self) -> ClientSession | None:
-        pane = self.query_one(TabbedContent).active_pane
-        return pane.query_one(ClientSession) if pane is not None else None
+        return _session_in(self.query_one(TabbedContent).active_pane)
 
     async def action_new_client(
         self, host: str | None = None, port: str | None = None
@@ -626,3 +641,8 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         if engine is None:
             raise RuntimeError("the engine is not running")
         return engine
+
+
+def _session_in(pane: TabPane | None) -> ClientSession | None:
+    """The tab's session; none while the pane is being taken down (its children go first)."""
+    return next(iter(pane.query(ClientSession)), None) if pane is not None else None
