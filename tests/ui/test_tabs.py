@@ -184,3 +184,20 @@ async def test_dialogs_opened_and_closed_in_a_burst() -> None:
         await burst(app, pilot, "escape", "f6", "f7", "escape")
         assert app.screen is app.screen_stack[0] and app.sessions() == []
         assert app.query_one(Composer).target_label.startswith("→ nothing yet")
+
+
+async def test_tabs_to_one_server_are_labelled_apart_by_connection_id() -> None:
+    app = WorkbenchApp()
+    async with app.run_test(size=(160, 40)) as pilot:
+        port = await start_listening(app, pilot)
+        await pilot.press("f6", "f6")
+        first, second = tab_labels(app)  # not connected yet: told apart by their numbers
+        assert first.startswith("tab 1 · ") and second.startswith("tab 2 · ")
+        await burst(app, pilot, "f7", "f7")
+        sessions = [await open_tab(app, pilot, port) for _ in range(3)]
+        labels = tab_labels(app)
+        assert labels == [f"#{s.conn_id} 127.0.0.1:{port}" for s in sessions]
+        assert len(set(labels)) == 3
+        await pilot.press("f8")  # disconnect the last: its label still names its connection
+        await wait_until(pilot, lambda: not sessions[-1].view.alive, "disconnect")
+        assert tab_labels(app) == labels

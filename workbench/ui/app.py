@@ -322,10 +322,13 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         view = self.model.connections.get(session.conn_id)
         if view is not None:
             session.show(view)
-            pane = session.parent
-            tab = self.query_one(TabbedContent).get_tab(pane.id) if pane and pane.id else None
-            if tab is not None and str(tab.label) != session.title:
-                tab.label = session.title
+            self._relabel(session)
+
+    def _relabel(self, session: ClientSession) -> None:
+        pane = session.parent
+        tab = self.query_one(TabbedContent).get_tab(pane.id) if pane and pane.id else None
+        if tab is not None and str(tab.label) != session.title:
+            tab.label = session.title
 
     def _show_server(self, changed: set[int]) -> None:
         pane = self.query_one(ServerPane)
@@ -402,6 +405,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             return
         self._remember(connect_host=host, connect_port=port)
         session.conn_id = engine.reserve_id()
+        self._relabel(session)
         self._set_target(Target("client", session=session))
         self.bridge.submit(partial(engine.connect, host, port_number, conn_id=session.conn_id))
 
@@ -535,7 +539,9 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._tab_count += 1
         saved = self.settings_store.settings
         session = ClientSession(
-            host or saved.connect_host, saved.connect_port if port is None else port
+            host or saved.connect_host,
+            saved.connect_port if port is None else port,
+            number=self._tab_count,
         )
         pane = TabPane(session.title, session, id=f"client-{self._tab_count}")
         tabs = self.query_one(TabbedContent)

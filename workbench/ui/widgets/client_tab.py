@@ -127,9 +127,13 @@ class ClientSession(Vertical):
             self.session = session
             self.action = action
 
-    def __init__(self, host: str = "127.0.0.1", port: str = "", **kwargs: object) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: str = "", *, number: int = 0, **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._host, self._port = host, port
+        self.number = number
+        """The tab's place in the order tabs were opened: names it until it has a connection."""
         self.conn_id: int | None = None
         self.view: ConnectionView | None = None
         self._shown = ""
@@ -137,10 +141,17 @@ class ClientSession(Vertical):
 
     @property
     def title(self) -> str:
-        """The tab's name: its target, as people think of it."""
-        if self.view and self.view.remote:
-            return str(self.view.remote)
-        return f"{self._host}:{self._port}" if self._port else "new client"
+        """The tab's name: its connection id (as in the log) and target, unique among tabs.
+
+        Fifty tabs to one server differ by their ids; a tab not connected yet by its number.
+        """
+        if self.view and self.view.id == self.conn_id and self.view.remote:
+            target = str(self.view.remote)
+        else:
+            target = f"{self._host}:{self._port}" if self._port else "new client"
+        if self.conn_id is not None:
+            return f"#{self.conn_id} {target}"
+        return f"tab {self.number} · {target}" if self.number else target
 
     @property
     def connected(self) -> bool:
