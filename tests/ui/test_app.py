@@ -194,8 +194,10 @@ async def test_connect_refused_shows_hint_in_the_tab() -> None:
         session.query_one(".client-port", Input).value = str(port)
         await pilot.press("f8")
         await wait_until(pilot, lambda: session.view and session.view.state == "failed", "fail")
-        status = str(session.query_one(".client-status").render())
-        assert f"nothing is listening on 127.0.0.1:{port}" in status
+        status = session.query_one(".client-status")
+        hint = f"nothing is listening on 127.0.0.1:{port}"
+        # The status line is redrawn with the panes (up to 100 ms after the event), not at once.
+        await wait_until(pilot, lambda: hint in str(status.render()), "the hint in the tab")
         assert any("connection refused" in row for row in log_rows(app))
 
 
