@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.cells import cell_len, get_character_cell_size
 
 from workbench.codec import Mode, encode
-from workbench.preview import escape_bytes, hex_dump, hex_inline, is_mostly_text
+from workbench.preview import (
+    MAX_MARKS_PER_BASE,
+    escape_bytes,
+    hex_dump,
+    hex_inline,
+    is_mostly_text,
+    is_shown_as_is,
+)
 
 _UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
@@ -20,6 +29,10 @@ _TRICKY_BYTES = st.lists(
     st.sampled_from(
         [b"\x1b[31m", b"\\", b"\r\n", b"\0", b"\x7f", "é日".encode(), b"\xe6\x97", b"\xc2\x9b"]
         + [b"\xe2\x80\xae", b"\xff", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"A"]
+        # width traps: lone marks, a spacing mark, VS16, ZWJ, skin tone, filler, a trigram
+        + [b"\xde\xad", "\u0301".encode(), "\u093e".encode(), "\ufe0f".encode(), b" "]
+        + ["\u200d".encode(), "\U0001f3fd".encode(), "\u3164".encode(), "\u2630".encode()]
+        + ["\u2764".encode(), "\U0001f44d".encode(), "\u0915".encode(), b"\n"]
     )
 ).map(b"".join)
 _DATA = st.binary() | _TRICKY_BYTES | st.text().map(str.encode)
@@ -184,3 +197,70 @@ def test_cut_count_adds_up(data: bytes, limit: int) -> None:
         cut = int(note.removesuffix(" bytes)"))
         assert cut >= len(data) - limit
         assert encode(visible.removesuffix(" "), Mode.ESCAPES) + data[len(data) - cut :] == data
+
+
+# An escape (always starting with a backslash, as a shown backslash is itself escaped) or one
+# character shown as itself.
+_TOKEN = re.compile(r"\\x[0-9a-f]{2}|\\[rnt0\\]|.", re.DOTALL)
+
+
+def _assert_placeable(shown: str) -> None:
+    """Every character drawn takes the 1 or 2 cells Rich measures, except combining marks,
+    which sit on a character shown as itself (never on a space, an escape or nothing)."""
+    marks = -1  # marks on the current base; -1 when there is no base
+    for token in _TOKEN.findall(shown):
+        if len(token) > 1:
+            marks = -1
+            continue
+        if unicodedata.category(token) in {"Mn", "Me"}:
+            assert 0 <= marks < MAX_MARKS_PER_BASE, f"mark without a base in {shown!r}"
+            marks += 1
+        else:
+            assert get_character_cell_size(token) in (1, 2), f"{token!r} in {shown!r}"
+            marks = -1 if token == " " else 0
+    # and nothing shown changes the width of its neighbours (VS16, ZWJ sequences)
+    assert cell_len(shown) == sum(get_character_cell_size(char) for char in shown)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xde\xad", "\\xde\\xad"),  # U+07AD, a lone combining mark
+        (b"x: \xde\xad", "x: \\xde\\xad"),  # a space is no base
+        (b"\n\xcc\x81", "\\n\\xcc\\x81"),  # nor is the n of an escape
+        ("e\u0301".encode(), "e\u0301"),
+        ("日\u0301".encode(), "日\u0301"),
+        ("\u200b".encode(), "\\xe2\\x80\\x8b"),
+        ("\u202e".encode(), "\\xe2\\x80\\xae"),
+        ("a\u200db".encode(), "a\\xe2\\x80\\x8db"),
+        ("\u2764\ufe0f".encode(), "\u2764\\xef\\xb8\\x8f"),
+        ("\U0001f44d\U0001f3fd".encode(), "\U0001f44d\\xf0\\x9f\\x8f\\xbd"),
+        ("\u0915\u093e".encode(), "\u0915\\xe0\\xa4\\xbe"),
+        ("\u3164\u2630".encode(), "\\xe3\\x85\\xa4\\xe2\\x98\\xb0"),
+    ],
+)
+def test_nothing_of_zero_or_uncertain_width_is_drawn_bare(data: bytes, expected: str) -> None:
+    assert escape_bytes(data) == expected
+    _assert_placeable(expected)
+
+
+def test_marks_stack_only_so_high() -> None:
+    data = ("e" + "\u0301" * (MAX_MARKS_PER_BASE + 2)).encode()
+    kept = "e" + "\u0301" * MAX_MARKS_PER_BASE
+    assert escape_bytes(data) == kept + "\\xcc\\x81" * 2
+
+
+def test_quick_check_agrees_with_the_escaper() -> None:
+    assert is_shown_as_is("café 日本")
+    assert not is_shown_as_is("\u07ad") and not is_shown_as_is("a\u200bb")
+
+
+@given(_DATA, _LIMIT)
+def test_every_shown_character_has_a_place(data: bytes, limit: int | None) -> None:
+    _assert_placeable(escape_bytes(data, limit))
+
+
+@given(st.text())
+def test_quick_check_never_passes_what_would_be_escaped(text: str) -> None:
+    if is_shown_as_is(text):
+        assert escape_bytes(text.encode()) == text

@@ -6,6 +6,15 @@ line. Every function here returns strings free of control, format, separator, su
 private-use and unassigned code points, so callers can print them or hand them to Rich's
 ``Text(...)`` (never to markup parsing) without further thought.
 
+Width is part of being inert: a row is laid out by measuring cells, so every character shown
+must take the one or two cells the layout (Rich) measures and the terminal draws. A lone
+combining mark (the bytes ``de ad`` decode to U+07AD) has no width of its own and lands on
+whatever came before, a border included; variation selectors, skin-tone modifiers, Hangul
+fillers and symbols whose width changed between Unicode versions are drawn differently by
+different terminals. All of those are escaped. A combining mark is shown only right after a
+letter, digit or symbol shown as itself (``e`` + U+0301 reads ``é``), at most
+``MAX_MARKS_PER_BASE`` of them, so accents stay legible and cannot stack without end.
+
 Escapes follow the composer's ESCAPES mode (``\\r \\n \\t \\0 \\\\ \\xNN``), and anything not
 shown verbatim is spelled as one ``\\xNN`` per underlying byte, so text copied out of the log
 and pasted into the composer sends exactly the bytes that were received.
@@ -14,7 +23,9 @@ and pasted into the composer sends exactly the bytes that were received.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
+import unicodedata
 
 _SHORT_ESCAPES = {"\\": "\\\\", "\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0"}
 
@@ -28,6 +39,28 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # surrogateescape maps an undecodable byte 0xNN to the lone surrogate U+DCNN; a strict UTF-8
 # decode never yields surrogates, so these stand for raw bytes and nothing else.
 _ESCAPED_BYTE_LOW, _ESCAPED_BYTE_HIGH = "\udc80", "\udcff"
+
+# Characters whose drawn width terminals disagree on, or which have none of their own; shown
+# as bytes wherever they appear (marks are handled apart, since a base makes them safe).
+_UNPLACEABLE_RANGES = (
+    (0x1160, 0x11FF),  # Hangul medial and final jamo: zero width, join the previous syllable
+    (0xD7B0, 0xD7FF),
+    (0x3164, 0x3164),  # Hangul fillers: blank, width 0 or 1 or 2 depending on who measures
+    (0xFFA0, 0xFFA0),
+    (0x180B, 0x180F),  # variation selectors: change the previous glyph, and its width
+    (0xFE00, 0xFE0F),
+    (0xE0100, 0xE01EF),
+    (0x1F3FB, 0x1F3FF),  # emoji skin-tone modifiers: merge into the previous emoji
+    (0x2630, 0x2637),  # trigrams, digrams, hexagrams, Tai Xuan Jing, counting rods:
+    (0x268A, 0x268F),  # narrow before Unicode 16, wide after, so terminals disagree
+    (0x4DC0, 0x4DFF),
+    (0x1D300, 0x1D356),
+    (0x1D360, 0x1D376),
+)
+
+MAX_MARKS_PER_BASE = 4
+"""Combining marks kept on one base character (Vietnamese and pointed Hebrew need 2-4); more
+would stack over the rows above and below, so the rest are escaped."""
 
 _TEXT_CONTROL_RATIO = 10  # at most one control character in this many counts as text
 
@@ -99,22 +132,77 @@ def _split(data: bytes, limit: int | None) -> tuple[bytes, int]:
     return data[:limit], len(data) - limit
 
 
+def is_shown_as_is(text: str) -> bool:
+    """A quick check that ``escape_bytes`` shows ``text`` (UTF-8 encoded) unchanged.
+
+    False for any text with combining marks, even those that would be kept on their base.
+    """
+    return text.isprintable() and "\\" not in text and _needs_care().search(text) is None
+
+
 def _escape_run(match: re.Match[str]) -> str:
     run = match.group()
-    if run.isprintable() and "\\" not in run:
+    if run.isprintable() and "\\" not in run and _needs_care().search(run) is None:
         return run  # non-ASCII text such as "日本" needs no per-character work
-    return "".join(_escape_char(char) for char in run)
+    shown: list[str] = []
+    # Marks kept on the last base so far, or -1 when there is no base to put one on. A run
+    # follows printable ASCII other than backslash (a base, unless a space) or starts the text.
+    start = match.start()
+    marks = 0 if start and match.string[start - 1] != " " else -1
+    for char in run:
+        category = unicodedata.category(char)
+        if category[0] == "M" and not _unplaceable(char):
+            # Spacing marks (Mc) are escaped too: terminals disagree on their width
+            keep = category != "Mc" and 0 <= marks < MAX_MARKS_PER_BASE
+            shown.append(char if keep else _as_bytes(char))
+            marks = marks + 1 if keep else -1
+            continue
+        piece = _escape_char(char)
+        shown.append(piece)
+        marks = 0 if piece == char and char != " " else -1
+    return "".join(shown)
 
 
 def _escape_char(char: str) -> str:
     short = _SHORT_ESCAPES.get(char)
     if short is not None:
         return short
-    if char.isprintable():  # excludes every Other (C*) and Separator (Z*) category but space
+    # isprintable excludes every Other (C*) and Separator (Z*) category but space
+    if char.isprintable() and not _unplaceable(char):
         return char
+    return _as_bytes(char)
+
+
+def _as_bytes(char: str) -> str:
     if _ESCAPED_BYTE_LOW <= char <= _ESCAPED_BYTE_HIGH:
         return f"\\x{ord(char) - 0xDC00:02x}"
     return "".join(f"\\x{byte:02x}" for byte in char.encode("utf-8"))
+
+
+def _unplaceable(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _UNPLACEABLE_RANGES)
+
+
+@functools.cache
+def _needs_care() -> re.Pattern[str]:
+    """Every combining mark and unplaceable character, as one character class.
+
+    Built on first use from this Python's Unicode database (marks lie below U+20000 and in
+    the variation selectors supplement): about 20 ms, once, instead of a look per character.
+    """
+    ranges: list[list[int]] = []
+    category = unicodedata.category
+    for code in range(0x300, 0x20000):
+        if category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    ranges.extend([low, high] for low, high in _UNPLACEABLE_RANGES)
+    return re.compile(
+        "[" + "".join(f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in ranges) + "]"
+    )
 
 
 def _hex_dump_line(offset: int, chunk: bytes, hex_width: int) -> str:

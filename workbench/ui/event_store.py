@@ -40,7 +40,7 @@ from workbench.events import (
     Sent,
     Side,
 )
-from workbench.preview import escape_bytes
+from workbench.preview import escape_bytes, is_shown_as_is
 from workbench.settings import Settings
 
 SEARCH_BYTES = 4096
@@ -77,7 +77,7 @@ def _payload_size(event: Event) -> int:
 
 def clean(text: str) -> str:
     """Engine-supplied text (host names, OS messages) can carry controls too; escape them."""
-    if text.isprintable() and "\\" not in text:
+    if is_shown_as_is(text):
         return text  # what escape_bytes returns here, minus its decoder: rows call this a lot
     return escape_bytes(text.encode("utf-8", "surrogateescape"))
 
