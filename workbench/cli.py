@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from workbench import __version__
 from workbench.crash import EXIT_CRASH, report_crash
-from workbench.endpoints import OneLineParser, connect_endpoint, listen_endpoint
+from workbench.endpoints import (
+    OneLineParser,
+    connect_endpoint,
+    connect_timeout_seconds,
+    listen_endpoint,
+)
 from workbench.messages import MessagesFileError, read_messages_file
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import read_recording
@@ -88,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="open a client tab connected to HOST:PORT (repeatable)",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        metavar="SECONDS",
+        type=connect_timeout_seconds,
+        help="how long a client tab waits for the server to accept "
+        "(default: the connect_timeout setting, 10)",
     )
     parser.add_argument(
         "--record",
@@ -164,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = WorkbenchApp(
             listen=args.listen,
             connect=list(args.connect),
+            connect_timeout=args.connect_timeout,
             record=args.record,
             watch=watch,
             recordings_dir=args.recordings_dir,

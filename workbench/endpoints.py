@@ -6,6 +6,7 @@ The command line uses these while parsing, and ``--version`` must not pay for tr
 from __future__ import annotations
 
 import argparse
+import math
 from typing import NoReturn
 
 from workbench.events import Address
@@ -38,6 +39,18 @@ def validate_port(port: int | str, *, allow_zero: bool) -> int:
         zero_note = " or 0 for any free port" if allow_zero else ""
         raise BadArgument(f"the port {value} is out of range (use 1–65535{zero_note})")
     return value
+
+
+CONNECT_TIMEOUT_MAX = 3600.0
+"""An hour: the system itself gives up on an unanswered connect after about two minutes."""
+
+
+def valid_connect_timeout(value: object) -> float | None:
+    """A usable connect timeout in seconds (more than 0, at most an hour), or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None  # bool is an int to Python, but `true` is no number of seconds
+    seconds = float(value)
+    return seconds if math.isfinite(seconds) and 0 < seconds <= CONNECT_TIMEOUT_MAX else None
 
 
 def parse_endpoint(text: str, *, allow_zero: bool) -> Address:
@@ -80,3 +93,18 @@ def connect_endpoint(text: str) -> Address:
         return parse_endpoint(text, allow_zero=False)
     except BadArgument as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def connect_timeout_seconds(text: str) -> float:
+    """argparse type for ``--connect-timeout``: seconds, more than 0 and at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    seconds = valid_connect_timeout(value)
+    if seconds is None:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a usable connect timeout (seconds: more than 0, at most "
+            f"{CONNECT_TIMEOUT_MAX:g})"
+        )
+    return seconds

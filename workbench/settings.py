@@ -24,6 +24,7 @@ from typing import Any
 import platformdirs
 
 from workbench.codec import LineEnding, Mode
+from workbench.endpoints import valid_connect_timeout
 
 CONFIG_DIR_ENV = "WORKBENCH_CONFIG_DIR"
 DEFAULT_THEME = "workbench-dark"
@@ -44,6 +45,9 @@ class Settings:
     line_ending: LineEnding = LineEnding.LF
     recordings_dir: str = "recordings"
     log_cap: int = 100_000
+    connect_timeout: float = 10.0
+    """Seconds a client tab waits for the server to accept (``--connect-timeout`` overrides
+    it for one run)."""
     log_payload_mib: int = 64
     """Payload the event log keeps. More is not more useful to page through, and every fresh
     page costs: under a 1 GiB stream the headless app moved 620-840 MB/s with 64 MiB against
@@ -403,4 +407,5 @@ _CHECKS: dict[str, Callable[[object], Any]] = {field.name: _text for field in fi
     "line_ending": _choice(LineEnding),
     "log_cap": _whole(LOG_CAP_MAX),
     "log_payload_mib": _whole(LOG_PAYLOAD_MIB_MAX),
+    "connect_timeout": valid_connect_timeout,
 }

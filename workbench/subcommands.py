@@ -25,7 +25,12 @@ from typing import TypeVar
 import trio
 
 from workbench.core import NetworkError
-from workbench.endpoints import OneLineParser, connect_endpoint, listen_endpoint
+from workbench.endpoints import (
+    OneLineParser,
+    connect_endpoint,
+    connect_timeout_seconds,
+    listen_endpoint,
+)
 from workbench.events import Address
 from workbench.recording.format import (
     FORMAT_VERSION,
@@ -122,6 +127,14 @@ def main_replay(argv: list[str]) -> int:
         help=f"seconds for the whole replay, pauses included (default {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument(
+        "--connect-timeout",
+        metavar="S",
+        type=connect_timeout_seconds,
+        default=DEFAULT_CONNECT_TIMEOUT,
+        help="seconds each connection may take to be accepted, within --timeout "
+        f"(default {DEFAULT_CONNECT_TIMEOUT:g})",
+    )
+    parser.add_argument(
         "--idle",
         metavar="S",
         type=_seconds,
@@ -154,7 +167,7 @@ def main_replay(argv: list[str]) -> int:
         ignore=ignore,
         budget=args.timeout,
         idle=args.idle,
-        connect_timeout=min(args.timeout, DEFAULT_CONNECT_TIMEOUT),
+        connect_timeout=min(args.timeout, args.connect_timeout),
     )
     report = _run_interruptibly(run)
     return report.status if isinstance(report, Interrupted) else _print_report(report)

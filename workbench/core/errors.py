@@ -53,7 +53,8 @@ def explain(exc: BaseException, operation: str, target: Address) -> Explanation:
             errno_codes.ETIMEDOUT,
             f"no answer from {target} in time",
             "the host may be down, or a firewall may be silently dropping packets; "
-            "check the address, or try a longer connect timeout",
+            "check the address, or allow more time: --connect-timeout SECONDS for this run, "
+            "or the connect_timeout setting",
         )
     if isinstance(exc, socket.gaierror):
         return Explanation(

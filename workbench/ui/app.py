@@ -102,6 +102,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         *,
         listen: Address | None = None,
         connect: Iterable[Address] = (),
+        connect_timeout: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         record: Path | bool = False,
         watch: Recording | None = None,
@@ -131,6 +132,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self.target: Target | None = None
         self._startup_listen = listen
         self._startup_connect = list(connect)
+        self.connect_timeout = connect_timeout or self.settings.connect_timeout
         self._tab_count = 0
         self._changed: set[int] = set()
         self._error_notices = ErrorNotices(self)
@@ -407,7 +409,15 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         session.conn_id = engine.reserve_id()
         self._relabel(session)
         self._set_target(Target("client", session=session))
-        self.bridge.submit(partial(engine.connect, host, port_number, conn_id=session.conn_id))
+        self.bridge.submit(
+            partial(
+                engine.connect,
+                host,
+                port_number,
+                connect_timeout=self.connect_timeout,
+                conn_id=session.conn_id,
+            )
+        )
 
     def on_client_session_action_requested(self, message: ClientSession.ActionRequested) -> None:
         conn = message.session.conn_id
