@@ -53,6 +53,7 @@ from workbench.recording.replay import (
     unplayable,
 )
 from workbench.recording.transcript import transcript_lines
+from workbench.wording import counted
 
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -195,7 +196,7 @@ def _print_report(report: ReplayReport) -> int:
         if result.message and result.verdict is not Verdict.ERROR:
             lines.append(f"  note: {_explained(result.message, result.hint)}")
     counts = ", ".join(f"{report.count(verdict)} {verdict.value}" for verdict in Verdict)
-    lines.append(f"{_count(len(report.results), 'connection')}: {counts}")
+    lines.append(f"{counted(len(report.results), 'connection')}: {counts}")
     _print_lines(lines)
     errors = {_explained(r.message, r.hint) for r in report.results if r.verdict is Verdict.ERROR}
     for error in sorted(errors):
@@ -249,8 +250,8 @@ def main_mock(argv: list[str]) -> int:
         why = failure.explanation
         return _error(parser.prog, _explained(why.message, why.hint))
     print(
-        f"mock server stopped: {_count(summary.clients, 'client')}, {summary.bytes_in} B in, "
-        f"{summary.bytes_out} B out, {_count(len(summary.mismatches), 'mismatch')}"
+        f"mock server stopped: {counted(summary.clients, 'client')}, {summary.bytes_in} B in, "
+        f"{summary.bytes_out} B out, {counted(len(summary.mismatches), 'mismatch')}"
     )
     for mismatch in summary.mismatches:
         print(f"  {mismatch}")
@@ -274,7 +275,7 @@ async def _mock(
 
 
 def _print_served(client: ServedClient) -> None:
-    outcome = _count(len(client.mismatches), "mismatch") if client.mismatches else "as recorded"
+    outcome = counted(len(client.mismatches), "mismatch") if client.mismatches else "as recorded"
     print(
         f"served {client.remote} with conversation #{client.script.conn}: "
         f"{client.bytes_in} B in, {client.bytes_out} B out, {outcome}",
@@ -388,11 +389,6 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 def _error(prog: str, message: str) -> int:
     print(f"{prog}: {message}", file=sys.stderr)
     return EXIT_ERROR
-
-
-def _count(number: int, noun: str) -> str:
-    plural = "es" if noun.endswith("ch") else "s"
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}{plural}"
 
 
 def _explained(message: str, hint: str) -> str:

@@ -26,6 +26,7 @@ from typing import ClassVar
 
 from workbench.events import Event
 from workbench.recording.format import StrPath, encode_event_parts, encode_header, new_header
+from workbench.wording import counted
 
 SUFFIX = ".wbrec"
 """New recordings are not pure JSON Lines (their payloads are raw), so they do not claim to be."""
@@ -189,7 +190,8 @@ class RecordingWriter:
         return RecordingWriteError(
             exc.errno,
             f"recording stopped: cannot write {self.path} ({reason}). The network session is"
-            f" unaffected; the {self.events_written} events saved before this stay readable.",
+            f" unaffected; the {counted(self.events_written, 'event')} saved before this stay"
+            " readable.",
         )
 
 

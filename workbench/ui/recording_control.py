@@ -26,6 +26,7 @@ from workbench.ui.screens.open_recording import OpenRecordingScreen
 from workbench.ui.screens.replay import ReplayScreen
 from workbench.ui.screens.watch import WatchScreen
 from workbench.ui.widgets.event_log import EventLog
+from workbench.wording import counted
 
 
 class RecordingProgress(Message):
@@ -83,7 +84,7 @@ class RecordingControl(App[None]):
         elif message.final:
             status = message.status
             self.notify(
-                f"{status.path} · {status.events} events · {human_bytes(status.bytes)}",
+                f"{status.path} · {counted(status.events, 'event')} · {human_bytes(status.bytes)}",
                 title="recording saved",
             )
 
@@ -102,7 +103,8 @@ class RecordingControl(App[None]):
             log.border_title = ""
             return
         log.border_title = (
-            f"● REC {status.path.name} · {human_bytes(status.bytes)} · {status.events} events"
+            f"● REC {status.path.name} · {human_bytes(status.bytes)} · "
+            f"{counted(status.events, 'event')}"
         )
 
     def action_open_recording(self) -> None:

@@ -22,6 +22,7 @@ from workbench.messages import MessageError, MessageExists, MessageStore, SavedM
 from workbench.preview import escape_bytes, hex_inline
 from workbench.settings import SaveError
 from workbench.ui.widgets.composer import LINE_ENDING_LABELS, MODE_LABELS
+from workbench.wording import quoted
 
 HELP = "Enter/s send · e edit in composer · n save composer text · r rename · d delete · Esc"
 EMPTY = "No saved messages yet: n saves what the composer holds."
@@ -177,7 +178,7 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
         if message is None:
             return
         if not self._confirmed("delete", message.name):
-            self._status(f"Delete {message.name!r}? Press d again to delete it.")
+            self._status(f"Delete {quoted(message.name)}? Press d again to delete it.")
             return
         try:
             self._store.delete(message.name)
@@ -186,7 +187,7 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
             return
         self._show_rows()
         if self._table.row_count:
-            self._status(f"Deleted {message.name!r}.")
+            self._status(f"Deleted {quoted(message.name)}.")
         self._tell_note()
 
     def action_close(self) -> None:
@@ -208,12 +209,12 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
             self._status(f"The composer's text cannot be sent: {exc}", error=True)
             return
         self._renaming = None
-        self._open_prompt("", f"Name for {preview(self._draft)!r}:")
+        self._open_prompt("", f"Name for {quoted(preview(self._draft))}:")
 
     def action_rename(self) -> None:
         if message := self._selected():
             self._renaming = message.name
-            self._open_prompt(message.name, f"New name for {message.name!r}:")
+            self._open_prompt(message.name, f"New name for {quoted(message.name)}:")
 
     def _open_prompt(self, value: str, status: str) -> None:
         self._armed = None
@@ -242,7 +243,7 @@ class MessagesScreen(ModalScreen[MessageChoice | None]):
             return
         self._close_prompt()
         self._show_rows(select=saved.name)
-        self._status(f"Saved {saved.name!r}.")
+        self._status(f"Saved {quoted(saved.name)}.")
         self._tell_note()
 
     def _tell_note(self) -> None:

@@ -22,6 +22,7 @@ from workbench.core.errors import BadArgument, parse_endpoint
 from workbench.events import Address
 from workbench.recording.reader import Recording
 from workbench.recording.replay import DEFAULT_TIMEOUT, ReplayReport, Verdict
+from workbench.wording import counted
 
 
 def report_text(report: ReplayReport) -> str:
@@ -36,7 +37,7 @@ def report_text(report: ReplayReport) -> str:
     if not report.results and not report.skipped:
         lines.append("the recording holds no conversation to replay")
     counts = ", ".join(f"{report.count(v)} {v.value}" for v in Verdict)
-    lines.append(f"{len(report.results)} connections: {counts}")
+    lines.append(f"{counted(len(report.results), 'connection')}: {counts}")
     return "\n".join(lines)
 
 

@@ -104,6 +104,7 @@ class ClientSession(Vertical):
     ClientSession .client-host { width: 1fr; }
     ClientSession .client-port { width: 8; margin: 0 1; }
     ClientSession Button { margin-right: 1; min-width: 8; }
+    ClientSession .connect { width: 12; }  /* "Disconnect" fits: a label change is no relayout */
     ClientSession .client-status { height: auto; max-height: 3; color: $text-muted; }
     ClientSession .client-status.-open { color: $text-success; }
     ClientSession .client-status.-error { color: $text-error; }
