@@ -13,6 +13,7 @@ from workbench.codec import (
     cycle_line_ending,
     cycle_mode,
     encode,
+    text_to_escapes,
     to_escapes,
     to_hex,
 )
@@ -169,6 +170,13 @@ def test_escapes_round_trip(data: bytes) -> None:
 @given(st.binary())
 def test_to_escapes_is_printable_ascii(data: bytes) -> None:
     assert all(0x20 <= ord(char) <= 0x7E for char in to_escapes(data))
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8")))
+def test_text_respelled_as_escapes_sends_the_same_bytes(text: str) -> None:
+    respelled = text_to_escapes(text)
+    assert encode(respelled, Mode.ESCAPES) == encode(text, Mode.TEXT)
+    assert not any(ord(char) < 0x20 or ord(char) == 0x7F for char in respelled)
 
 
 @given(st.binary())

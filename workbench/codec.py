@@ -21,6 +21,9 @@ _ESCAPE_HELP = "(use \\r \\n \\t \\0 \\xNN or \\\\)"
 # the per-byte work in C.
 _TO_ESCAPES = {byte: f"\\x{byte:02x}" for byte in range(256) if not 0x20 <= byte <= 0x7E}
 _TO_ESCAPES.update({byte: f"\\{name}" for name, byte in _SIMPLE_ESCAPES.items()})
+# text_to_escapes keeps printable text (any script) as it is and spells only what ESCAPES mode
+# would read differently or what cannot be seen: the backslash and the ASCII control characters.
+_TEXT_TO_ESCAPES = {code: _TO_ESCAPES[code] for code in [*range(0x20), 0x5C, 0x7F]}
 
 
 class Mode(StrEnum):
@@ -74,6 +77,12 @@ def to_escapes(data: bytes) -> str:
     """Spell ``data`` for ESCAPES mode, using only printable ASCII, so any bytes survive a
     trip through the composer (non-ASCII text comes out as ``\\xNN`` per UTF-8 byte)."""
     return data.decode("latin-1").translate(_TO_ESCAPES)
+
+
+def text_to_escapes(text: str) -> str:
+    """Spell TEXT-mode ``text`` for ESCAPES mode so it encodes to the same bytes: backslashes
+    are doubled and ASCII control characters become escapes; other text is left readable."""
+    return text.translate(_TEXT_TO_ESCAPES)
 
 
 def to_hex(data: bytes) -> str:

@@ -8,6 +8,8 @@ quoting typed characters) is drawn as plain ``Content``, never parsed as markup.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import events
@@ -34,6 +36,51 @@ PLACEHOLDERS = {
     Mode.HEX: "hex bytes: de ad be ef",
 }
 NO_TARGET = "no target: open a client tab (F6), or listen (F5) and wait for a peer"
+LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+"""A pasted line break of any kind; the group keeps the breaks in ``split``'s result."""
+
+
+class ComposerInput(Input):
+    """The composer's line. Its keys act in the order they were typed, and a paste goes to the
+    composer, which keeps every pasted line.
+
+    Textual runs a focused widget's key bindings only once the key has bubbled up to the app,
+    so in a burst (keys pasted by a terminal, fast typing, ``tmux send-keys``) Enter, Backspace
+    or Home would act after the characters typed *after* them: ``msg1 Enter msg2 Enter`` sent
+    ``msg1msg2`` then a lone line ending. Running this line's bindings and the composer's
+    (Up/Down) right here, between the characters around them, keeps the order.
+    """
+
+    def __init__(
+        self,
+        submit: Callable[[], None],
+        paste: Callable[[str], None],
+        *,
+        placeholder: str,
+        id: str,
+    ) -> None:
+        # validate_on=(): without validators Input would clear our -invalid on blur.
+        super().__init__(id=id, compact=True, placeholder=placeholder, validate_on=())
+        self._submit = submit
+        self._paste = paste
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable:
+            return  # Input inserts it, in order
+        for owner in (self, self.query_ancestor(Composer)):
+            for binding in owner._bindings.key_to_bindings.get(event.key, ()):
+                if not binding.priority and await self.app.run_action(binding.action, owner):
+                    event.stop()  # done: the app must not run it again
+                    return
+
+    async def action_submit(self) -> None:
+        self._submit()  # now, with the text as typed so far; not from a message handled later
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()  # Input's own paste keeps only the first line
+        if event.text:
+            self._paste(event.text)
 
 
 class Composer(Widget):
@@ -122,18 +169,15 @@ class Composer(Widget):
         self._history_index: int | None = None  # into history while browsing with Up/Down
         self._draft = ""  # what was typed before browsing started, restored by Down
         self._shown: dict[Static, str] = {}  # what each label shows now
+        self._paste_note = ""  # how the last multi-line paste is spelled, until sent or cleared
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Static(id="composer-mode", classes="composer-setting")
             yield Static(id="composer-ending", classes="composer-setting")
             yield Static(id="composer-target")
-            # validate_on=(): without validators Input would clear our -invalid on blur.
-            yield Input(
-                id="composer-input",
-                compact=True,
-                placeholder=PLACEHOLDERS[self.mode],
-                validate_on=(),
+            yield ComposerInput(
+                self._submit, self.paste, id="composer-input", placeholder=PLACEHOLDERS[self.mode]
             )
         yield Static(id="composer-error")
         yield Static(id="composer-file")
@@ -161,6 +205,7 @@ class Composer(Widget):
 
     # Reactives can be set before compose has built the children; on_mount catches up then.
     def watch_mode(self) -> None:
+        self._paste_note = ""  # it explains escapes mode; a new mode makes it stale
         self._refresh()
 
     def watch_line_ending(self) -> None:
@@ -230,7 +275,9 @@ class Composer(Widget):
             self._show_error(error.message)
             return None
         self.input.remove_class("-invalid")
-        self._show_error("")
+        if not self.input.value:
+            self._paste_note = ""
+        self._show_error(self._paste_note, notice=bool(self._paste_note))
         return data
 
     def _show_error(self, text: str, *, notice: bool = False) -> None:
@@ -241,8 +288,9 @@ class Composer(Widget):
         label.set_class(bool(text), "-shown")
         label.set_class(notice, "-notice")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def _submit(self) -> None:
+        """Enter: called by the input as the key arrives, so ``text`` is exactly what was typed
+        before it, and the line is cleared before any key typed after it lands."""
         text = self.input.value
         data = self._validate()
         if data is None:
@@ -254,7 +302,64 @@ class Composer(Widget):
             return
         self.post_message(self.Send(data, text, self.mode))
         self._remember(text)
+        self._paste_note = ""
         self.input.value = ""
+
+    # -- pasting ------------------------------------------------------------------------------
+
+    def paste(self, text: str) -> None:
+        """Put pasted ``text`` at the cursor, keeping every line.
+
+        A paste reads as if typed: each line break is a line ending (as chosen; as pasted when
+        the ending is "none"), and one final break is the Enter still to press. So pasting
+        ``GET / HTTP/1.0⏎Host: x⏎⏎`` then Enter with CRLF sends the request byte for byte. In
+        text mode a one-line input cannot show a line break, so a paste with breaks switches
+        to escapes mode (the breaks shown as ``\r\n``, what was typed respelled to send the
+        same bytes) and says so below the input. In hex mode line breaks are spaces.
+        """
+        parts = LINE_BREAK.split(text)  # lines with the breaks between them: [l0, b0, l1, ...]
+        if self.mode is Mode.HEX:
+            self._insert(" ".join(parts[::2]))
+            return
+        ending = self.line_ending
+        if ending is not LineEnding.NONE and len(parts) > 1 and parts[-1] == "":
+            del parts[-2:]  # the final break is the Enter that will send it
+        if len(parts) == 1:
+            self._insert(parts[0])
+            return
+        lines = parts[::2]
+        breaks = [ending.bytes.decode() or pasted for pasted in parts[1::2]]
+        if self.mode is Mode.TEXT:
+            self._respell_as_escapes()
+            lines = [codec.text_to_escapes(line) for line in lines]
+        spelled = lines[0]
+        for line_break, line in zip(breaks, lines[1:], strict=True):
+            spelled += codec.text_to_escapes(line_break) + line
+        self._insert(spelled)
+        shown = codec.text_to_escapes(breaks[0]) if len(set(breaks)) == 1 else "line breaks"
+        self._paste_note = (
+            f"pasted {len(lines)} lines: each line break is sent as {shown} "
+            "(escapes mode shows them; Enter adds the last line ending)"
+        )
+        self._validate()
+
+    def _respell_as_escapes(self) -> None:
+        """Switch to escapes mode, respelling what is typed so it still sends the same bytes."""
+        field = self.input
+        start, end = sorted(field.selection)
+        before = codec.text_to_escapes(field.value[:start])
+        after = codec.text_to_escapes(field.value[end:])
+        self.mode = Mode.ESCAPES
+        field.value = before + after
+        field.cursor_position = len(before)
+
+    def _insert(self, text: str) -> None:
+        """Put ``text`` at the cursor, replacing any selection, as typing it would."""
+        field = self.input
+        if field.selection.is_empty:
+            field.insert_text_at_cursor(text)
+        else:
+            field.replace(text, *field.selection)
 
     # -- history ------------------------------------------------------------------------------
 
