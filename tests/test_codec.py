@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -215,3 +217,16 @@ def test_cycle_line_ending_visits_every_ending_and_wraps() -> None:
     assert cycle_line_ending(LineEnding.NONE) is LineEnding.LF
     assert cycle_line_ending(LineEnding.LF) is LineEnding.CRLF
     assert cycle_line_ending(LineEnding.CRLF) is LineEnding.NONE
+
+
+@given(st.text(alphabet=_TRICKY))
+def test_fast_unescape_agrees_with_the_careful_one(text: str) -> None:
+    from workbench.codec import _unescape, _unescape_carefully
+
+    def outcome(unescape: Callable[[str], bytes]) -> bytes | str:
+        try:
+            return unescape(text)
+        except EncodeError as error:
+            return f"{error.message} @{error.position}"
+
+    assert outcome(_unescape) == outcome(_unescape_carefully)

@@ -135,3 +135,34 @@ async def test_editing_keys_in_a_burst_apply_where_they_were_pressed() -> None:
         keys = [*"abX", "backspace", "c", "home", "greater_than_sign", "enter", *"next", "enter"]
         burst(app, keys)
         await wait_until(pilot, lambda: bytes(peer.received) == b">abc\nnext\n", "edited")
+
+
+async def test_a_big_message_is_checked_when_typing_pauses_not_on_every_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.ui.test_composer import ComposerApp
+    from workbench.ui.widgets import composer as composer_module
+
+    checks: list[int] = []
+    encode = composer_module.codec.encode
+
+    def counted(text: str, mode: Mode, ending: LineEnding = LineEnding.NONE) -> bytes:
+        checks.append(len(text))
+        return encode(text, mode, ending)
+
+    app = ComposerApp()
+    async with app.run_test() as pilot:
+        composer = app.query_one(Composer)
+        composer.set_mode(Mode.ESCAPES)
+        big = "a" * (composer_module.VALIDATE_AT_ONCE_LIMIT + 1000)
+        composer.input.value = big + r"\q"  # an unknown escape at the very end
+        composer.input.cursor_position = len(big)
+        await pilot.pause()
+        monkeypatch.setattr(composer_module.codec, "encode", counted)
+        await pilot.press(*"0123456789")
+        assert len(checks) <= 3, "each key re-checked the whole message"
+        error = composer.query_one("#composer-error", Static)
+        await wait_until(pilot, lambda: "unknown escape" in str(error.visual), "the check")
+        assert composer.input.has_class("-invalid")
+        await pilot.press("enter")  # Enter checks at once, whatever the size
+        assert app.sent == [] and composer.input.value.endswith(r"0123456789\q")

@@ -19,6 +19,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
@@ -35,6 +36,10 @@ PLACEHOLDERS = {
     Mode.ESCAPES: r"text with \r \n \t \0 \xNN escapes",
     Mode.HEX: "hex bytes: de ad be ef",
 }
+VALIDATE_AT_ONCE_LIMIT = 64 * 1024
+"""Characters up to which every key validates the whole message at once (about 5 ms at most)."""
+VALIDATE_PAUSE = 0.25
+"""Seconds without a key after which a longer message is validated."""
 NO_TARGET = "no target: open a client tab (F6), or listen (F5) and wait for a peer"
 LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 """A pasted line break of any kind; the group keeps the breaks in ``split``'s result."""
@@ -170,6 +175,7 @@ class Composer(Widget):
         self._draft = ""  # what was typed before browsing started, restored by Down
         self._shown: dict[Static, str] = {}  # what each label shows now
         self._paste_note = ""  # how the last multi-line paste is spelled, until sent or cleared
+        self._validate_later: Timer | None = None  # a big message's check, once typing pauses
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -263,7 +269,19 @@ class Composer(Widget):
     # -- validating and sending ---------------------------------------------------------------
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        """Validate as you type; past ``VALIDATE_AT_ONCE_LIMIT`` characters, once typing pauses,
+        so each key of a big message shows at once (Enter still validates before sending)."""
         event.stop()
+        if self._validate_later is not None:
+            self._validate_later.stop()
+            self._validate_later = None
+        if len(event.value) <= VALIDATE_AT_ONCE_LIMIT:
+            self._validate()
+        else:
+            self._validate_later = self.set_timer(VALIDATE_PAUSE, self._validate_after_pause)
+
+    def _validate_after_pause(self) -> None:
+        self._validate_later = None
         self._validate()
 
     def _validate(self) -> bytes | None:
