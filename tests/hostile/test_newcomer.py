@@ -11,12 +11,14 @@ from textual.widgets import Button, Input, Static
 
 from tests.ui.helpers import wait_until
 from workbench.codec import Mode
+from workbench.events import Received, Side
 from workbench.messages import MessageStore
 from workbench.recording.reader import read_recording
 from workbench.recording.replay import ConnectionResult, ReplayReport, Verdict, client_scripts
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.messages import MessagesScreen
 from workbench.ui.screens.replay import report_text
+from workbench.ui.widgets.client_tab import LINES_PER_CHUNK, transcript_lines
 from workbench.wording import counted, quoted
 
 REPO = Path(__file__).resolve().parents[2]
@@ -104,3 +106,10 @@ def test_recordings_are_ignored_but_the_samples_stay_tracked() -> None:
 
     assert ignored("recordings/2026-12-02-session.wbrec")
     assert not ignored("recordings/sample-echo.jsonl")
+
+
+def test_a_chunk_summary_counts_its_lines_and_bytes_in_words_that_agree() -> None:
+    """A chunk one line over the tab's limit ends in '(+1 byte in 1 more line)'."""
+    data = b"x\n" * LINES_PER_CHUNK + b"!"
+    event = Received(seq=1, mono=0.0, wall=0.0, conn=1, side=Side.CLIENT, data=data)
+    assert transcript_lines(event)[-1] == "  … (+1 byte in 1 more line)"

@@ -17,6 +17,7 @@ from workbench.recording.playback import Playback
 from workbench.recording.reader import Recording
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.widgets.event_log import EventLog
+from workbench.wording import counted
 
 
 class WatchScreen(Screen[None]):
@@ -88,7 +89,7 @@ class WatchScreen(Screen[None]):
         state = "paused" if playback.paused else ("finished" if playback.done else "playing")
         line = (
             f"{'⏸' if playback.paused else '▶'} {state} · {playback.position}/"
-            f"{len(playback.events)} events · {playback.speed_label} · "
+            f"{counted(len(playback.events), 'event')} · {playback.speed_label} · "
             "space pause · n step · +/- speed · ctrl+home/end jump · t re-send"
         )
         self._player.update(Text(line))

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Log, Static
 from workbench.events import Event, Received, Sent
 from workbench.preview import escape_bytes
 from workbench.ui.model import ConnectionView, human_bytes
+from workbench.wording import counted
 
 TRANSCRIPT_LINES = 5000
 TRANSCRIPT_CHARS = 1 << 20
@@ -35,7 +36,8 @@ def transcript_lines(event: Event) -> list[str]:
     lines = [arrow + escape_bytes(piece, LINE_PREVIEW_BYTES) for piece in pieces[:LINES_PER_CHUNK]]
     if len(pieces) > LINES_PER_CHUNK:
         rest = sum(len(p) for p in pieces[LINES_PER_CHUNK:])
-        lines.append(f"  … (+{rest} bytes in {len(pieces) - LINES_PER_CHUNK} more lines)")
+        more = counted(len(pieces) - LINES_PER_CHUNK, "more line")
+        lines.append(f"  … (+{counted(rest, 'byte')} in {more})")
     return lines
 
 
