@@ -25,6 +25,7 @@ import platformdirs
 
 from workbench.codec import LineEnding, Mode
 from workbench.endpoints import valid_connect_timeout
+from workbench.files import NotRegularFile, open_regular
 
 CONFIG_DIR_ENV = "WORKBENCH_CONFIG_DIR"
 DEFAULT_THEME = "workbench-dark"
@@ -112,13 +113,14 @@ def read_limited(path: Path, limit: int) -> bytes:
     """The bytes of the regular file ``path``; raises OSError (FileNotFoundError when it is
     missing) or ConfigFileError for a file that is not a regular one or holds over ``limit``.
 
-    Opening non-blocking means a FIFO without a writer cannot hang the caller; it is refused
-    like a device or a folder, once ``fstat`` shows what it is.
+    A FIFO without a writer cannot hang the caller; it is refused like a device or a folder
+    (see ``open_regular``).
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fd, _ = open_regular(path)
+    except NotRegularFile:
+        raise ConfigFileError("not a regular file", damaged=False) from None
     with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ConfigFileError("not a regular file", damaged=False)
         data = file.read(limit + 1)
     if len(data) > limit:
         raise ConfigFileError(f"larger than {_size(limit)}, so it is not read", damaged=True)

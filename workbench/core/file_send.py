@@ -40,6 +40,7 @@ import trio
 
 from workbench.core.errors import BadArgument
 from workbench.events import Error
+from workbench.files import NotRegularFile, open_regular
 
 if TYPE_CHECKING:
     from workbench.core.connection import Connection
@@ -94,11 +95,8 @@ def describe_open_error(path: Path, exc: OSError) -> str:
     return f"{path}: cannot open ({reason})"
 
 
-def _kind_of(mode: int) -> str | None:
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a directory, not a file"
+def _kind_of(mode: int) -> str:
+    """What a file that is not a regular one nor a folder is, and why it cannot be sent."""
     if stat.S_ISFIFO(mode):
         return "is a FIFO (named pipe): only regular files can be sent, with their size known"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
@@ -111,21 +109,14 @@ def _kind_of(mode: int) -> str | None:
 def open_file(path: Path) -> tuple[int, int]:
     """Open ``path`` for sending: returns (fd, size) or raises ``BadArgument`` saying why.
 
-    ``O_NONBLOCK`` so that opening a FIFO with no writer returns at once (to be refused)
-    instead of hanging; it changes nothing for a regular file.
+    A FIFO with no writer is refused at once instead of hanging (see ``open_regular``).
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd, info = open_regular(path)
+    except NotRegularFile as exc:
+        raise BadArgument(f"{path}: {_kind_of(exc.mode)}") from None
     except OSError as exc:
         raise BadArgument(describe_open_error(path, exc)) from exc
-    try:
-        info = os.fstat(fd)
-    except OSError as exc:
-        os.close(fd)
-        raise BadArgument(describe_open_error(path, exc)) from exc
-    if (problem := _kind_of(info.st_mode)) is not None:
-        os.close(fd)
-        raise BadArgument(f"{path}: {problem}")
     return fd, info.st_size
 
 

@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import Any, BinaryIO, TypeVar
 
 from workbench.events import Event
+from workbench.files import NotRegularFile, open_regular
 from workbench.recording.format import (
     RAW_KEY,
     Header,
@@ -349,34 +350,18 @@ class RecordingReader:
 def _open_regular(path: Path) -> BinaryIO:
     """Open a regular file for reading, refusing (without blocking) anything else."""
     try:
-        _refuse_unless_regular(os.stat(path))
-        # O_NONBLOCK: if a FIFO replaced the file since the stat, opening it must not block.
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-        fd = os.open(path, flags)
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(mode)  # a device is not even opened
+        fd, _ = open_regular(path)  # and a FIFO swapped in since the stat cannot block us
+    except NotRegularFile as exc:
+        what = next((name for test, name in _FILE_KINDS if test(exc.mode)), "not a file")
+        reason = f"cannot read {what}: a recording is a regular file"
+        raise RecordingError(reason, path=path) from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        reason = getattr(exc, "strerror", None) or exc
+        reason = getattr(exc, "strerror", None) or str(exc)
         raise RecordingError(f"cannot read ({reason})", path=path) from None
-    except RecordingError as exc:
-        raise exc.in_file(path) from None
-    try:
-        _refuse_unless_regular(os.fstat(fd))
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException as exc:
-        os.close(fd)
-        if isinstance(exc, OSError):
-            raise RecordingError(f"cannot read ({exc.strerror or exc})", path=path) from None
-        if isinstance(exc, RecordingError):
-            raise exc.in_file(path) from None
-        raise
-
-
-def _refuse_unless_regular(status: os.stat_result) -> None:
-    if stat.S_ISREG(status.st_mode):
-        return
-    what = next((name for test, name in _FILE_KINDS if test(status.st_mode)), "not a file")
-    raise RecordingError(f"cannot read {what}: a recording is a regular file")
+    return os.fdopen(fd, "rb")
 
 
 def _base64(text: bytes, line_no: int, *, final: bool) -> bytes:
