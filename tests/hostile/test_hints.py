@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.test_cli import run
 from tests.ui.helpers import wait_until
 from workbench.events import Address, Connecting, Error
 from workbench.settings import SettingsStore
@@ -42,29 +41,19 @@ def listener_that_never_answers() -> Iterator[int]:
         yield port
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "3601", "ten", ""])
 def test_a_connect_timeout_that_is_no_number_of_seconds_is_refused_in_one_line(
     value: str,
 ) -> None:
     for command in ([], ["replay", "x.jsonl", "--target", "127.0.0.1:9"]):
-        result = run_cli(*command, "--connect-timeout", value)
+        result = run(*command, "--connect-timeout", value)
         assert result.returncode == 2, result.stderr
         assert "--connect-timeout" in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_the_help_names_the_connect_timeout() -> None:
-    assert "--connect-timeout SECONDS" in run_cli("--help").stdout
+    assert "--connect-timeout SECONDS" in run("--help").stdout
 
 
 @pytest.mark.parametrize(

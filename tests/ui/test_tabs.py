@@ -16,9 +16,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from tests.ui.helpers import wait_until
+from tests.ui.test_app import open_tab, start_listening
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.help import HelpScreen
-from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.composer import Composer
 
 pytestmark = pytest.mark.asyncio
@@ -31,24 +31,6 @@ async def burst(app: WorkbenchApp, pilot: Pilot[None], *keys: str) -> None:
     queue = app._message_queue
     await wait_until(pilot, lambda: not (app.is_running and queue.qsize()), "the keys handled")
     await pilot.pause()
-
-
-async def start_listening(app: WorkbenchApp, pilot: Pilot[None]) -> int:
-    await pilot.press("f5")
-    await wait_until(pilot, lambda: app.query_one("#server-status").has_class("-listening"), "up")
-    listener = app.model.listeners[app.listener_id]  # type: ignore[index]
-    assert listener.local is not None
-    return listener.local.port
-
-
-async def open_tab(app: WorkbenchApp, pilot: Pilot[None], port: int) -> ClientSession:
-    await pilot.press("f6")
-    session = app.active_session()
-    assert session is not None
-    session.query_one(".client-port", Input).value = str(port)
-    await pilot.press("f8")
-    await wait_until(pilot, lambda: session.view is not None and session.view.alive, "connect")
-    return session
 
 
 def tab_labels(app: WorkbenchApp) -> list[str]:
