@@ -8,9 +8,13 @@ job of whoever displays them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, NamedTuple
+
+_BRACKETED = re.compile(r"\[(?P<host>.*:.*)\]:(?P<port>[0-9]{1,5})", re.DOTALL)
+_PLAIN = re.compile(r"(?P<host>[^:]*):(?P<port>[0-9]{1,5})", re.DOTALL)
 
 
 class Address(NamedTuple):
@@ -23,6 +27,19 @@ class Address(NamedTuple):
         if ":" in self.host:
             return f"[{self.host}]:{self.port}"
         return f"{self.host}:{self.port}"
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        """Invert ``str(Address)`` exactly, brackets around IPv6 hosts included.
+
+        Exact, not forgiving: recordings store addresses this way and must read back the same,
+        whatever the host holds (a Unix path with a colon, an empty host). What people type goes
+        through ``workbench.endpoints``, which checks the host and port and explains mistakes.
+        """
+        match = _BRACKETED.fullmatch(text) or _PLAIN.fullmatch(text)
+        if match is None or int(match["port"]) > 65535:
+            raise ValueError(f"not a host:port address: {text!r}")
+        return cls(match["host"], int(match["port"]))
 
     @classmethod
     def from_sockaddr(cls, sockaddr: tuple[object, ...] | str) -> Address:

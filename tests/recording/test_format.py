@@ -43,7 +43,6 @@ from workbench.recording.format import (
     encode_event_parts,
     encode_header,
     new_header,
-    parse_address,
     parse_line,
     raw_size,
 )
@@ -136,13 +135,13 @@ def test_mono_is_rebuilt_from_the_header_start() -> None:
     [V4, V6, Address("fe80::1%eth0", 0), Address("/tmp/a:b", 0), Address("[x]", 1), Address("", 0)],
 )
 def test_addresses_parse_back_exactly(address: Address) -> None:
-    assert parse_address(str(address)) == address
+    assert Address.parse(str(address)) == address
 
 
 @pytest.mark.parametrize("text", ["", "host", "host:", "host:port", "::1:80", "[::1]", "h:70000"])
 def test_malformed_addresses_are_rejected(text: str) -> None:
     with pytest.raises(ValueError):
-        parse_address(text)
+        Address.parse(text)
 
 
 def test_header_line_says_what_it_is() -> None:

@@ -104,8 +104,6 @@ C_INT = (-(1 << 31), (1 << 31) - 1)
 _NON_FINITE = ("inf", "-inf", "nan")
 _LEADING_FIELDS = ("seq", "conn", "side", "local", "remote", "wall")
 _VERSION = re.compile(r"([0-9]{1,9})\.([0-9]{1,9})")
-_BRACKETED = re.compile(r"\[(?P<host>.*:.*)\]:(?P<port>[0-9]{1,5})", re.DOTALL)
-_PLAIN = re.compile(r"(?P<host>[^:]*):(?P<port>[0-9]{1,5})", re.DOTALL)
 
 _UNSHOWABLE = re.compile("[\ud800-\udc7f]")
 """Lone surrogates that no OS string holds: only U+DC80..U+DCFF stand for undecodable bytes
@@ -283,14 +281,6 @@ def parse_line(raw: bytes, line_no: int) -> dict[str, Any]:
     return value
 
 
-def parse_address(text: str) -> Address:
-    """Invert ``str(Address)`` exactly, brackets around IPv6 hosts included."""
-    match = _BRACKETED.fullmatch(text) or _PLAIN.fullmatch(text)
-    if match is None or int(match["port"]) > 65535:
-        raise ValueError(f"not a host:port address: {text!r}")
-    return Address(match["host"], int(match["port"]))
-
-
 class _Invalid(Exception):
     """A JSON value has the wrong shape; carries what was expected, for the error message."""
 
@@ -459,7 +449,7 @@ def _address(value: object) -> Address | None:
         return None
     if isinstance(value, str) and not _UNSHOWABLE.search(value):
         try:
-            return parse_address(value)
+            return Address.parse(value)
         except ValueError:
             pass
     raise _Invalid('"host:port" or null')
