@@ -21,7 +21,7 @@ def modules_after_import(*names: str) -> set[str]:
     [
         "workbench.core",
         "workbench.recording.recorder, workbench.recording.replay, workbench.recording.mock",
-        "workbench.subcommands",
+        "workbench.cli.replay, workbench.cli.mock, workbench.cli.show",
         "workbench.settings, workbench.messages, workbench.codec, workbench.preview",
     ],
 )

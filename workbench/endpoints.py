@@ -1,13 +1,12 @@
-"""Host and port arguments, checked before any socket exists (stdlib only, so cheap to import).
+"""Hosts, ports and timeouts typed by people, checked before any socket exists.
 
-The command line uses these while parsing, and ``--version`` must not pay for trio.
+Stdlib only, so the command line can check its arguments without paying for trio, and the
+engine and the UI refuse the same inputs with the same sentences.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-from typing import NoReturn
 
 from workbench.events import Address
 
@@ -70,41 +69,3 @@ def parse_endpoint(text: str, *, allow_zero: bool) -> Address:
         if ":" in host:
             raise BadArgument(f"write IPv6 addresses in brackets: [{host}]:{port_text}")
     return Address(validate_host(host), validate_port(port_text, allow_zero=allow_zero))
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Bad values get one line on stderr and exit status 2, not a usage dump."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def listen_endpoint(text: str) -> Address:
-    """argparse type for where to listen: port 0 allowed."""
-    try:
-        return parse_endpoint(text, allow_zero=True)
-    except BadArgument as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def connect_endpoint(text: str) -> Address:
-    """argparse type for where to connect: a real port."""
-    try:
-        return parse_endpoint(text, allow_zero=False)
-    except BadArgument as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def connect_timeout_seconds(text: str) -> float:
-    """argparse type for ``--connect-timeout``: seconds, more than 0 and at most an hour."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    seconds = valid_connect_timeout(value)
-    if seconds is None:
-        raise argparse.ArgumentTypeError(
-            f"{text} is not a usable connect timeout (seconds: more than 0, at most "
-            f"{CONNECT_TIMEOUT_MAX:g})"
-        )
-    return seconds

@@ -14,7 +14,7 @@ import asyncio
 import sys
 from typing import Any
 
-from workbench import cli
+from workbench.cli import launch as cli
 from workbench.core import Engine
 from workbench.events import Accepted
 from workbench.ui.bridge import EngineBridge

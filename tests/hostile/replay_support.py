@@ -39,7 +39,7 @@ Handler = Callable[[trio.SocketStream], Awaitable[None]]
 # ru_maxrss: that one keeps the high-water mark of the forked test process from before exec.
 MEASURED = """\
 import re, sys
-from workbench.subcommands import main
+from workbench.cli import main
 status = main(sys.argv[1:])
 sys.stdout.flush()
 with open("/proc/self/status") as status_file:

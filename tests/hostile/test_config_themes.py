@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.helpers import wait_until
-from workbench.cli import build_parser, check_theme
+from workbench.cli.launch import build_parser, check_theme
 from workbench.settings import user_themes_dir
 from workbench.themes import MAX_THEME_BYTES, load_all_themes, load_theme, themes_dir
 from workbench.ui.app import WorkbenchApp

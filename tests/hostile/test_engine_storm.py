@@ -120,8 +120,7 @@ async def test_the_mock_command_survives_a_connect_and_reset_storm() -> None:
     """`workbench mock` under 1,500 connect+RST still answers a real client, then stops cleanly
     on Ctrl+C with no traceback."""
     process = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "workbench.subcommands", "mock", str(HTTP)]
-        + ["--listen", "127.0.0.1:0"],
+        [sys.executable, "-m", "workbench", "mock", str(HTTP)] + ["--listen", "127.0.0.1:0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

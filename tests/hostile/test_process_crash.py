@@ -29,10 +29,10 @@ from tests.hostile.process_harness import (
 )
 from tests.ui.helpers import wait_until
 from workbench import cli, crash
+from workbench.cli import show
 from workbench.crash import EXIT_CRASH
 from workbench.events import Closed, Event, Received, Stopped
 from workbench.recording.reader import read_recording
-from workbench.subcommands import SUBCOMMANDS
 from workbench.ui.app import WorkbenchApp
 
 LINE = re.compile(r"workbench: (?P<what>.+) \((?P<summary>.*)\); traceback saved to (?P<path>\S+)$")
@@ -90,7 +90,7 @@ def test_a_subcommand_crash_exits_70_with_one_line_naming_the_traceback_file(
     def show_with_a_bug(argv: list[str]) -> int:
         raise KeyError("a bug")
 
-    monkeypatch.setitem(SUBCOMMANDS, "show", show_with_a_bug)
+    monkeypatch.setattr(show, "main", show_with_a_bug)
     assert cli.main(["show", "anything.wbrec"]) == EXIT_CRASH
     out, errors = capsys.readouterr()
     assert out == ""

@@ -252,7 +252,7 @@ def test_replay_stops_on_sigterm_closing_its_connection_with_status_143(tmp_path
 
 def test_running_the_app_in_process_leaves_signal_handling_as_it_found_it() -> None:
     """run_app ignores late stop signals only while it runs, so callers (tests) keep theirs."""
-    from workbench import cli
+    from workbench.cli import launch as cli
 
     class QuietApp:
         return_code = 0

@@ -150,7 +150,7 @@ async def test_a_port_in_use_is_a_network_error() -> None:
 
 async def test_the_mock_command_prints_its_port_and_a_summary_on_ctrl_c() -> None:
     request, response = recorded(HTTP)
-    argv = [sys.executable, "-m", "workbench.subcommands", "mock", str(HTTP)]
+    argv = [sys.executable, "-m", "workbench", "mock", str(HTTP)]
     process = await trio.lowlevel.open_process(
         [*argv, "--listen", "127.0.0.1:0"],
         cwd=ROOT,

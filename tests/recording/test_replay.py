@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import trio
 
+from workbench.cli.replay import main as main_replay
 from workbench.events import Address, Side
 from workbench.recording.compare import PLACEHOLDER, Comparison, diff_streams
 from workbench.recording.reader import read_recording
@@ -30,7 +31,6 @@ from workbench.recording.replay import (
     replay,
     server_scripts,
 )
-from workbench.subcommands import main_replay
 
 ROOT = Path(__file__).parents[2]
 ECHO = ROOT / "recordings" / "sample-echo.jsonl"
@@ -324,11 +324,11 @@ def test_replay_against_socat_matches(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 @pytest.mark.trio
-async def test_python_m_workbench_subcommands_replay() -> None:
+async def test_python_m_workbench_replay() -> None:
     async with serving(echo) as port:
         argv = [str(ECHO), "--target", f"127.0.0.1:{port}", "--speed", "100"]
         done = await trio.run_process(
-            [sys.executable, "-m", "workbench.subcommands", "replay", *argv],
+            [sys.executable, "-m", "workbench", "replay", *argv],
             cwd=ROOT,
             capture_stdout=True,
             capture_stderr=True,

@@ -1,4 +1,4 @@
-"""The ``workbench`` command: launches the UI, or runs a subcommand without one.
+"""The ``workbench`` command itself: launches the UI, or hands over to a subcommand.
 
 Textual is imported only when the UI starts, so ``--version``, ``--help`` and the
 subcommands answer at once and work where no terminal is attached.
@@ -13,19 +13,20 @@ import signal
 import sys
 import termios
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench import __version__
-from workbench.crash import EXIT_CRASH, report_crash
-from workbench.endpoints import (
+from workbench.cli.arguments import (
     OneLineParser,
     connect_endpoint,
     connect_timeout_seconds,
     listen_endpoint,
 )
+from workbench.crash import EXIT_CRASH, report_crash
 from workbench.messages import MessagesFileError, read_messages_file
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import read_recording
@@ -47,7 +48,8 @@ RESTORE_TERMINAL = (
 """What Textual writes when it leaves: main screen, cursor, no mouse or focus reports."""
 
 SUBCOMMAND_NAMES = ("replay", "mock", "show")
-"""Dispatched by name, imported only when used: they need trio, --version does not."""
+"""Each is the module ``workbench.cli.NAME``, imported only when used: they need trio,
+``--version`` does not."""
 
 DESCRIPTION = """\
 A terminal socket workbench for building, debugging and teaching TCP: a listening server
@@ -156,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments and arguments[0] in SUBCOMMAND_NAMES:
         return run_subcommand(arguments[0], arguments[1:])
     parser = build_parser()
+    if arguments and not arguments[0].startswith("-"):
+        parser.error(f"unknown command {arguments[0]!r} (commands: {', '.join(SUBCOMMAND_NAMES)})")
     args = parser.parse_args(arguments)
     if args.theme is not None:
         check_theme(parser, args.theme)
@@ -256,10 +260,9 @@ def _force_exit(status: int, modes: list[Any] | None) -> None:
 
 def run_subcommand(name: str, argv: list[str]) -> int:
     """A subcommand's own status, or EXIT_CRASH with one line naming the traceback's file."""
-    from workbench.subcommands import SUBCOMMANDS
-
     try:
-        return SUBCOMMANDS[name](argv)
+        command: Callable[[list[str]], int] = import_module(f"workbench.cli.{name}").main
+        return command(argv)
     except Exception as exc:
         print(report_crash(f"{name} crashed", exc), file=sys.stderr)
         return EXIT_CRASH
