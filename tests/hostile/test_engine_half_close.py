@@ -20,7 +20,7 @@ from workbench.core.connection import State
 from workbench.events import Accepted, Address, Closed, Closer, Error, PeerEof, Received, Sent
 from workbench.recording.mock import MockSummary, serve_mock
 from workbench.recording.reader import read_recording
-from workbench.recording.replay import server_scripts
+from workbench.recording.scripts import server_scripts
 
 pytestmark = pytest.mark.trio
 

@@ -35,7 +35,7 @@ from tests.hostile.recording_files import (
 from workbench.recording.format import RecordingError
 from workbench.recording.playback import Playback
 from workbench.recording.reader import read_recording
-from workbench.recording.replay import client_scripts
+from workbench.recording.scripts import client_scripts
 from workbench.recording.transcript import transcript_lines
 
 BAD_VALUES: list[tuple[str, object, str]] = [

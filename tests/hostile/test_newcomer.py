@@ -14,7 +14,8 @@ from workbench.codec import Mode
 from workbench.events import Received, Side
 from workbench.messages import MessageStore
 from workbench.recording.reader import read_recording
-from workbench.recording.replay import ConnectionResult, ReplayReport, Verdict, client_scripts
+from workbench.recording.replay import ConnectionResult, ReplayReport, Verdict
+from workbench.recording.scripts import client_scripts
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.messages import MessagesScreen
 from workbench.ui.screens.replay import report_text

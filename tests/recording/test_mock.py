@@ -18,7 +18,7 @@ from workbench.core import Engine, NetworkError
 from workbench.events import Address, Side
 from workbench.recording.mock import MockSummary, ServedClient, serve_mock
 from workbench.recording.reader import Recording, read_recording
-from workbench.recording.replay import server_scripts
+from workbench.recording.scripts import server_scripts
 
 pytestmark = pytest.mark.trio
 

@@ -21,14 +21,13 @@ from workbench.cli.replay import main as main_replay
 from workbench.events import Address, Side
 from workbench.recording.compare import PLACEHOLDER, Comparison, diff_streams
 from workbench.recording.reader import read_recording
-from workbench.recording.replay import (
+from workbench.recording.replay import Verdict, replay
+from workbench.recording.scripts import (
     Expect,
     Finish,
     PeerFinish,
     Send,
-    Verdict,
     client_scripts,
-    replay,
     server_scripts,
 )
 

@@ -20,7 +20,7 @@ from workbench.events import (
     Side,
 )
 from workbench.recording.compare import Comparison, Stream, diff_streams
-from workbench.recording.replay import Send, client_scripts
+from workbench.recording.scripts import Send, client_scripts
 
 ANY_BYTES = st.binary(max_size=2048)
 DIGITS = re.compile(rb"[0-9]+")

@@ -20,7 +20,7 @@ from workbench.core import NetworkError
 from workbench.events import Address
 from workbench.recording.mock import MockSummary, ServedClient, serve_mock
 from workbench.recording.reader import Recording
-from workbench.recording.replay import server_scripts
+from workbench.recording.scripts import server_scripts
 from workbench.wording import counted
 
 

@@ -32,12 +32,10 @@ from workbench.recording.replay import (
     DEFAULT_TIMEOUT,
     ConnectionResult,
     ReplayReport,
-    Script,
     Verdict,
-    client_scripts,
     replay,
-    unplayable,
 )
+from workbench.recording.scripts import Script, client_scripts, unplayable
 from workbench.wording import counted
 
 DEFAULT_CONNECT_TIMEOUT = 10.0

@@ -19,14 +19,64 @@ from dataclasses import dataclass, field
 import trio
 
 from workbench.core import Engine, NetworkError
-from workbench.events import Accepted, Address, Event, Received, Sent
+from workbench.events import Accepted, Address, Closed, Error, Event, PeerEof, Received, Sent
 from workbench.preview import escape_bytes
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import Recording
-from workbench.recording.replay import Expect, Finish, Inbox, PeerFinish, Script, server_scripts
+from workbench.recording.scripts import Expect, Finish, PeerFinish, Script, server_scripts
 
 SHOWN_BYTES = 32
 """How much of a mismatching request a note quotes: enough to recognise it, one line."""
+
+
+class Inbox:
+    """What one client has sent the mock so far, for the script that paces itself on it."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.ended = False  # the peer finished sending, or the connection is gone
+        self.closed = False
+        self.errors: list[Error] = []
+        self._changed = trio.Event()
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, Received):
+            self.data += event.data
+        elif isinstance(event, PeerEof):
+            self.ended = True
+        elif isinstance(event, Closed):
+            self.ended = self.closed = True
+        elif isinstance(event, Error):
+            self.errors.append(event)
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def wait_for(self, count: int, *, until_end: bool, settle: float) -> None:
+        """Until ``count`` bytes (and the peer's end, if asked) are in, or the peer has ended.
+
+        A peer that answered with fewer bytes than recorded is not waited for forever: once it
+        sent something and then nothing for ``settle`` seconds, its answer counts as complete.
+        """
+        start = len(self.data)
+        while not self.ended and (until_end or len(self.data) < count):
+            if not await self._changes_within(settle if len(self.data) > start else math.inf):
+                return
+
+    async def settle(self, count: int, settle: float) -> None:
+        """Until the peer has ended, or ``count`` bytes are in and then ``settle`` s of quiet."""
+        while not self.ended:
+            if not await self._changes_within(settle if len(self.data) >= count else math.inf):
+                return
+
+    async def wait_closed(self) -> None:
+        while not self.closed:
+            await self._changed.wait()
+
+    async def _changes_within(self, seconds: float) -> bool:
+        with trio.move_on_after(seconds):
+            await self._changed.wait()
+            return True
+        return False
 
 
 @dataclass
