@@ -205,12 +205,14 @@ def test_any_times_are_refused_or_safe_for_every_consumer(
     assert all(math.isfinite(mono) for mono in monos) and monos == sorted(monos)
     assert list(transcript_lines(recording.header, recording.events, hex=True))
     playback = Playback(recording.events, speed=0.25)
-    for _ in range(len(recording.events)):  # each take() hands over one event at least
-        delay = playback.delay()
+    now = 0.0
+    for _ in range(len(recording.events)):  # waiting delay() out makes one event at least due
+        delay = playback.delay(now)
         if delay is None:
             break
         assert math.isfinite(delay) and delay >= 0
-        assert playback.take()
+        now += delay
+        assert playback.take(now, len(recording.events))
     assert playback.done
     for script in client_scripts(recording.events):
         assert math.isfinite(script.start) and script.start >= 0

@@ -6,18 +6,43 @@ running underneath and Escape returns to it.
 
 from __future__ import annotations
 
+import asyncio
+from time import monotonic, perf_counter
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from workbench.events import Event
 from workbench.recording.playback import Playback
 from workbench.recording.reader import Recording
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.widgets.event_log import EventLog
 from workbench.wording import counted
+
+FRAME = 1 / 30
+"""Seconds between hand-overs while events are due: the log redraws at most this often."""
+
+FRAME_BUDGET = 0.010
+"""Seconds of each frame spent taking events; what does not fit waits for the next frame."""
+
+CHUNK = 512
+"""Events taken at a time within a frame's budget."""
+
+MAX_SLEEP = 1.0
+"""Longest sleep through a recorded gap, so the status clock keeps moving."""
+
+
+def recorded_time(seconds: float) -> str:
+    """A position in a recording: ``0:07.3``, ``12:15.0``, ``1:02:03``."""
+    tenths = int(max(seconds, 0.0) * 10)
+    minutes, tenth_seconds = divmod(tenths, 600)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{tenth_seconds // 10:02d}"
+    return f"{minutes}:{tenth_seconds // 10:02d}.{tenth_seconds % 10}"
 
 
 class WatchScreen(Screen[None]):
@@ -44,8 +69,9 @@ class WatchScreen(Screen[None]):
         super().__init__()
         self.recording = recording
         self.playback = Playback(recording.events)
-        self._timer: Timer | None = None
-        self._due_now = False
+        self._wake: asyncio.TimerHandle | None = None
+        self._status = ""
+        self._gone = False  # unmounted: a wake-up already queued must not start another
         # Held, not queried: playback callbacks may still run while the screen is removed.
         self._log = EventLog(id="watch-log")
         self._player = Static(id="player")
@@ -60,65 +86,100 @@ class WatchScreen(Screen[None]):
         log.border_title = f"recording {self.recording.path}"
         if self.recording.warning:
             self.notify(self.recording.warning, title="recording", severity="warning")
-        self._schedule()
+        self._play()
 
-    def _schedule(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self._due_now = False
-        delay = self.playback.delay()
-        if delay == 0.0:
-            self._due_now = True  # a Timer cannot be zero; let the screen breathe, then play
-            self.call_later(self._play_due_now)
-        elif delay is not None:
-            self._timer = self.set_timer(delay, self._play_due)
-        self._show_status()
+    def on_unmount(self) -> None:
+        self._gone = True
+        self._cancel_wake()
 
-    def _play_due_now(self) -> None:
-        if self._due_now:
-            self._play_due()
+    # -- pacing: one wake-up at a time, each hands over everything due (see Playback) ---------
 
-    def _play_due(self) -> None:
-        self._timer = None
-        self._log.add_events(self.playback.take())
-        self._schedule()
+    def _play(self) -> None:
+        """Hand the log what is due now, within a frame's budget, then sleep until more is."""
+        self._cancel_wake()
+        if self._gone:
+            return
+        now = monotonic()
+        started = perf_counter()
+        batch: list[Event] = []
+        while True:
+            chunk = self.playback.take(now, CHUNK)
+            batch.extend(chunk)
+            if len(chunk) < CHUNK or perf_counter() - started > FRAME_BUDGET:
+                break
+        self._log.add_events(batch)
+        self._show_status(now)
+        delay = self.playback.delay(now)
+        if delay is not None:
+            # Never sooner than a frame (the screen draws and keys get in between), never
+            # later than a second (the status clock moves on through long recorded gaps).
+            self._wake = asyncio.get_running_loop().call_later(
+                min(max(delay, FRAME), MAX_SLEEP), self._woken
+            )
 
-    def _show_status(self) -> None:
+    def _woken(self) -> None:
+        # An asyncio callback, not a Textual timer: it fires however late the loop gets to it
+        # (a late one-shot Timer is skipped for good). The work runs as a message of ours.
+        self._wake = None
+        self.call_later(self._play)
+
+    def _cancel_wake(self) -> None:
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+
+    def _show_status(self, now: float) -> None:
         playback = self.playback
-        state = "paused" if playback.paused else ("finished" if playback.done else "playing")
+        if playback.rushing:
+            state = "⏩ jumping to the end"
+        elif playback.done:
+            state = "■ finished"
+        elif playback.paused:
+            state = "⏸ paused"
+        else:
+            state = "▶ playing"
+        speed = playback.speed_label
+        if not (playback.done or playback.paused or playback.rushing):
+            pace = playback.pace(now)
+            if playback.speed is None and pace is not None:
+                speed = f"max ({pace:.3g}x)"
+            elif playback.behind(now):
+                actual = "" if pace is None else f" at {pace:.3g}x"
+                speed = f"{speed} · can't keep up: playing{actual}"
         line = (
-            f"{'⏸' if playback.paused else '▶'} {state} · {playback.position}/"
-            f"{counted(len(playback.events), 'event')} · {playback.speed_label} · "
-            "space pause · n step · +/- speed · ctrl+home/end jump · t re-send"
+            f"{state} · {playback.position}/{counted(len(playback.events), 'event')} · "
+            f"{recorded_time(playback.elapsed(now))} of {recorded_time(playback.duration)} · "
+            f"{speed} · space pause · n step · +/- speed · ctrl+home/end jump · t re-send"
         )
-        self._player.update(Text(line))
-        self._player.set_class(playback.paused, "-paused")
+        if line != self._status:
+            self._status = line
+            self._player.update(Text(line))
+        self._player.set_class(playback.paused and not playback.done, "-paused")
 
     def action_toggle_pause(self) -> None:
-        self.playback.paused = not self.playback.paused
-        self._schedule()
+        self.playback.toggle_pause(monotonic())
+        self._play()
 
     def action_step(self) -> None:
-        self._log.add_events(self.playback.step())
-        self._schedule()
+        self._log.add_events(self.playback.step(monotonic()))
+        self._play()
 
     def action_faster(self) -> None:
-        self.playback.faster()
-        self._schedule()
+        self.playback.faster(monotonic())
+        self._play()
 
     def action_slower(self) -> None:
-        self.playback.slower()
-        self._schedule()
+        self.playback.slower(monotonic())
+        self._play()
 
     def action_rewind(self) -> None:
-        self.playback.rewind()
+        self.playback.rewind(monotonic())
         self._log.clear()
-        self._schedule()
+        self._play()
 
     def action_to_end(self) -> None:
-        self._log.add_events(self.playback.rest())
-        self._schedule()
+        self.playback.to_end(monotonic())
+        self._play()
 
     def action_replay(self) -> None:
         from workbench.ui.screens.replay import ReplayScreen
