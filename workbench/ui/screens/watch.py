@@ -31,6 +31,9 @@ FRAME_BUDGET = 0.010
 CHUNK = 512
 """Events taken at a time within a frame's budget."""
 
+STATUS_EVERY = 0.25
+"""Seconds between redraws of the status line while only its counters move."""
+
 MAX_SLEEP = 1.0
 """Longest sleep through a recorded gap, so the status clock keeps moving."""
 
@@ -70,7 +73,7 @@ class WatchScreen(Screen[None]):
         self.recording = recording
         self.playback = Playback(recording.events)
         self._wake: asyncio.TimerHandle | None = None
-        self._status = ""
+        self._status: tuple[object, float] = ((), -STATUS_EVERY)  # (what it said, when)
         self._gone = False  # unmounted: a wake-up already queued must not start another
         # Held, not queried: playback callbacks may still run while the screen is removed.
         self._log = EventLog(id="watch-log")
@@ -108,13 +111,14 @@ class WatchScreen(Screen[None]):
             if len(chunk) < CHUNK or perf_counter() - started > FRAME_BUDGET:
                 break
         self._log.add_events(batch)
-        self._show_status(now)
+        latest = self._show_status(now)
         delay = self.playback.delay(now)
         if delay is not None:
             # Never sooner than a frame (the screen draws and keys get in between), never
             # later than a second (the status clock moves on through long recorded gaps).
+            longest = MAX_SLEEP if latest else STATUS_EVERY
             self._wake = asyncio.get_running_loop().call_later(
-                min(max(delay, FRAME), MAX_SLEEP), self._woken
+                min(max(delay, FRAME), longest), self._woken
             )
 
     def _woken(self) -> None:
@@ -128,8 +132,11 @@ class WatchScreen(Screen[None]):
             self._wake.cancel()
             self._wake = None
 
-    def _show_status(self, now: float) -> None:
+    def _show_status(self, now: float) -> bool:
+        """Say where playback stands; False when only counters moved and that waits a little
+        (the next wake-up comes within STATUS_EVERY then)."""
         playback = self.playback
+        playing = not (playback.done or playback.paused or playback.rushing)
         if playback.rushing:
             state = "⏩ jumping to the end"
         elif playback.done:
@@ -139,22 +146,27 @@ class WatchScreen(Screen[None]):
         else:
             state = "▶ playing"
         speed = playback.speed_label
-        if not (playback.done or playback.paused or playback.rushing):
+        behind = playing and playback.behind(now)
+        mode = (state, speed, behind)
+        shown_mode, shown_at = self._status
+        if playing and mode == shown_mode and now - shown_at < STATUS_EVERY:
+            return False  # only the counters moved: not worth redrawing the line every frame
+        if playing:
             pace = playback.pace(now)
             if playback.speed is None and pace is not None:
                 speed = f"max ({pace:.3g}x)"
-            elif playback.behind(now):
-                actual = "" if pace is None else f" at {pace:.3g}x"
-                speed = f"{speed} · can't keep up: playing{actual}"
-        line = (
-            f"{state} · {playback.position}/{counted(len(playback.events), 'event')} · "
-            f"{recorded_time(playback.elapsed(now))} of {recorded_time(playback.duration)} · "
-            f"{speed} · space pause · n step · +/- speed · ctrl+home/end jump · t re-send"
+            elif behind:
+                speed += " · can't keep up: playing" + ("" if pace is None else f" at {pace:.3g}x")
+        self._player.update(
+            Text(
+                f"{state} · {playback.position}/{counted(len(playback.events), 'event')} · "
+                f"{recorded_time(playback.elapsed(now))} of {recorded_time(playback.duration)}"
+                f" · {speed} · space pause · n step · +/- speed · ctrl+home/end jump · t re-send"
+            )
         )
-        if line != self._status:
-            self._status = line
-            self._player.update(Text(line))
         self._player.set_class(playback.paused and not playback.done, "-paused")
+        self._status = (mode, now)
+        return True
 
     def action_toggle_pause(self) -> None:
         self.playback.toggle_pause(monotonic())
