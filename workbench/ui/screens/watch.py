@@ -2,6 +2,12 @@
 
 A screen of its own so a recording never mixes with live traffic; the live session keeps
 running underneath and Escape returns to it.
+
+How the timing works: ``Playback`` (pure, the time passed in) knows what is due; this screen
+only wakes up, hands the log everything due in one batch (within FRAME_BUDGET, the rest next
+frame), and sleeps until the next event is due: a frame while events are dense, the recorded
+gap (up to MAX_SLEEP) while they are not, nothing while paused or finished. One wake-up is
+pending at a time; every key that changes the pace cancels it and plays at once.
 """
 
 from __future__ import annotations
