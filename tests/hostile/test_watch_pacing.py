@@ -140,3 +140,37 @@ async def test_a_screen_that_cannot_keep_up_says_so_and_the_pace_it_reaches(
         pace = float(line.split("can't keep up: playing at ", 1)[1].split("x", 1)[0])
         assert 0 < pace < 0.2, line  # about 0.03x, never the 1x it was asked for
         assert "1x" in line and "playing" in line
+
+
+async def test_a_long_recorded_gap_is_slept_through_not_spun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An hour between two events: the screen wakes about once a second (its status clock),
+    not every frame, and says where in the gap it stands."""
+    path = tmp_path / "gap.jsonl"
+    with RecordingWriter.open(path, started_wall=1_700_000_000.0, started_mono=0.0) as writer:
+        for seq, mono in enumerate((0.0, 0.001, 3600.0)):
+            writer.write(
+                Received(seq=seq, mono=mono, wall=mono, conn=1, side=Side.CLIENT, data=b"x")
+            )
+    wakes = 0
+    play = WatchScreen._play
+
+    def counted_play(screen: WatchScreen) -> None:
+        nonlocal wakes
+        wakes += 1
+        play(screen)
+
+    monkeypatch.setattr(WatchScreen, "_play", counted_play)
+    app = WorkbenchApp(watch=read_recording(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, WatchScreen)
+        await wait_until(pilot, lambda: screen.playback.position == 2, "the gap")
+        loop = asyncio.get_running_loop()
+        wakes, until = 0, loop.time() + 2.0
+        while loop.time() < until:
+            await pilot.pause(0.05)
+        assert 1 <= wakes <= 4, wakes  # 60 at frame rate
+        assert "of 1:00:00" in status(screen) and "playing" in status(screen)
+        assert screen.playback.position == 2
