@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from tests.ui.helpers import wait_until
 from workbench.events import Received, Sent, Side
+from workbench.recording.playback import MAX_LAG
 from workbench.recording.reader import Recording, read_recording
 from workbench.recording.writer import RecordingWriter
 from workbench.ui.app import WorkbenchApp
@@ -95,12 +96,19 @@ async def test_one_x_keeps_real_time_neither_slower_nor_faster(dense: Recording)
         log = screen.query_one(EventLog)
         await wait_until(pilot, lambda: log.store.total_events > 0, "the first event")
         first_seen = time.monotonic()
-        await wait_until(pilot, lambda: time.monotonic() - first_seen >= 3.0, "3 s to pass")
+        await wait_until(pilot, lambda: time.monotonic() - first_seen >= 4.0, "4 s to pass")
         shown, now = shown_seconds(log), time.monotonic()
         # Never ahead of the clock (started before the app did, so this bound is loose only
         # on the safe side); a frame and a poll late at most, plus a loaded machine's slack.
         assert shown <= now - before_start + 0.05, (shown, now - before_start)
-        assert shown >= (now - first_seen) - 0.5, (shown, now - first_seen)
+        # Behind by no more than the lag the player ever allows itself (then its clock slips
+        # and it says so) and half a second: a stalled, loaded machine must not fail this.
+        # The one-timer-per-event player reached 0.05x to 0.4x here.
+        assert shown >= (now - first_seen) - (MAX_LAG + 0.5), (
+            shown,
+            now - first_seen,
+            status(screen),
+        )
         assert not screen.playback.done and "playing" in status(screen)
         assert "1x" in status(screen)
 
