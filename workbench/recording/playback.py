@@ -58,6 +58,8 @@ class Playback:
 
     ``events`` is any sequence (a list, or a lazy view over a file): only ``len`` and reading
     by index are used, one event at a time, and only as far as the caller takes.
+    ``position``, ``speed`` and ``paused`` are for reading: change them through the methods,
+    which re-anchor the clock.
     """
 
     def __init__(
