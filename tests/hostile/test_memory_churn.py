@@ -49,12 +49,10 @@ async def test_3000_connect_close_cycles_keep_the_newest_200_closed_peers_and_ev
 ):
     app = WorkbenchApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        engine = app.bridge.engine
-        assert engine is not None
         # Closing after the peer's FIN is asked for, whatever the listener's default is.
-        app.listener_id = engine.reserve_id()
-        app.bridge.submit(
-            partial(engine.listen, "127.0.0.1", 0, listener_id=app.listener_id, close_on_eof=True)
+        app.listener_id = app.bridge.reserve_id()
+        app.bridge.listen(
+            "127.0.0.1", 0, listener_id=app.listener_id, echo=False, close_on_eof=True
         )
         listener = lambda: app.model.listeners.get(app.listener_id or -1)  # noqa: E731
         await wait_until(

@@ -143,7 +143,7 @@ async def test_after_an_engine_crash_a_slow_recorder_still_gets_every_close_even
         assert listener.local is not None
         reader, writer = await asyncio.open_connection("127.0.0.1", listener.local.port)
         await wait_until(pilot, lambda: bool(app.model.live_peers(None)), "the peer")
-        app.bridge.submit(engine_bug)
+        app.bridge._submit(engine_bug)  # a bug injected into the engine's run
         assert await asyncio.wait_for(reader.read(), DEADLINE) == b""
         writer.close()
         await wait_until(pilot, lambda: app.crash_line is not None, "the crash report")

@@ -145,7 +145,7 @@ async def test_hostile_bytes_arrive_escaped() -> None:
         session = await open_tab(app, pilot, port)
         peer_id = app.model.peers_of(app.listener_id)[0].id
         hostile = b"\x1b[31m[bold red]boom[/]\x1b]0;pwned\x07\x00\xff"
-        app.bridge.call(app.bridge.engine.send, peer_id, hostile)
+        app.bridge.send(peer_id, hostile)
         await wait_until(pilot, lambda: received_by(app, session.conn_id) == hostile, "hostile")
         escaped = "\\x1b[31m[bold red]boom[/]\\x1b]0;pwned\\x07\\0\\xff"
         assert any(escaped in row for row in log_rows(app))

@@ -46,7 +46,7 @@ async def test_a_peer_that_never_reads(tmp_path: Path) -> None:
             peer = app.model.peers_of(app.listener_id)[0].id
             table.focus()
             await pilot.press("enter")  # target the peer
-            app.bridge.call(app.bridge.engine.send, peer, b"\x00" * (200 * 1024 * 1024))
+            app.bridge.send(peer, b"\x00" * (200 * 1024 * 1024))
             composer = app.query_one(Composer)
             await wait_until(
                 pilot, lambda: "not keeping up" in composer.target_label, "the warning"

@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from tests.ui.helpers import wait_until
 from tests.ui.test_app import open_tab, start_listening
 from workbench.core.file_send import CHUNK, CHUNKS_PER_READ, MEMORY_BOUND, FileSend, Outcome
 from workbench.ui.app import WorkbenchApp
-from workbench.ui.file_control import UI_LAG_BYTES
+from workbench.ui.bridge import UI_LAG_BYTES
 from workbench.ui.screens.help import HelpScreen
 from workbench.ui.screens.send_file import SendFileScreen, progress_line
 from workbench.ui.widgets.composer import Composer
@@ -108,10 +109,8 @@ async def test_a_file_goes_to_every_peer_when_all_peers_are_the_target(tmp_path:
             job = app.file_jobs[-1]
             await wait_until(pilot, lambda: job.outcome is Outcome.DONE, "the send to finish")
             assert len(job.conns) == 2
-            engine = app.bridge.engine
-            assert engine is not None
             for conn in job.conns:
-                app.bridge.call(engine.close, conn)
+                app.bridge.close(conn)
             for client in clients:
                 await asyncio.wait_for(client.wait(), 10)
     finally:
@@ -219,13 +218,14 @@ async def test_the_screen_paces_a_fast_file_so_its_backlog_stays_bounded(tmp_pat
         app = WorkbenchApp()
         async with app.run_test(size=(120, 40)) as pilot:
             await open_tab(app, pilot, port)
-            pace = app._ui_caught_up
+            bridge = app.bridge
+            pace = bridge._screen_caught_up
 
-            async def measured_pace(job: FileSend) -> None:  # in trio, before each chunk
-                lags.append(app._ui_lag(job))
-                await pace(job)
+            async def measured_pace(job: FileSend, shown: Callable[[int], int | None]) -> None:
+                lags.append(bridge._screen_lag(job, shown))  # in trio, before each chunk
+                await pace(job, shown)
 
-            app._ui_caught_up = measured_pace  # type: ignore[method-assign]
+            bridge._screen_caught_up = measured_pace  # type: ignore[method-assign]
             await choose_file(app, pilot, big)
             await wait_until(pilot, lambda: app.file_jobs != [], "the send to start")
             job = app.file_jobs[-1]

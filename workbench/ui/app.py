@@ -12,7 +12,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from rich.text import Text
@@ -23,10 +22,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from workbench.core import Engine
-from workbench.core.errors import BadArgument, validate_host, validate_port
-from workbench.core.hub import BATCH_INTERVAL
 from workbench.crash import EXIT_CRASH, report_crash
+from workbench.endpoints import BadArgument, validate_host, validate_port
 from workbench.events import Address, Error, Event, Side
 from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.reader import Recording
@@ -38,7 +35,13 @@ from workbench.themes import (
     themes_dir,
     user_themes_dir,
 )
-from workbench.ui.bridge import EngineBridge, EngineEvents, EngineStopped, IntentRejected
+from workbench.ui.bridge import (
+    BATCH_INTERVAL,
+    EngineBridge,
+    EngineEvents,
+    EngineStopped,
+    IntentRejected,
+)
 from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
 from workbench.ui.model import SessionModel
@@ -363,34 +366,32 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         return view is None or view.listening
 
     def _listen(self, host: str, port: str) -> None:
-        engine = self._engine()
         try:
             host, port_number = validate_host(host), validate_port(port, allow_zero=True)
         except BadArgument as exc:
             self.notify(str(exc), title="cannot listen", severity="error")
             return
         self._remember(host=host, port=port)
-        self.listener_id = engine.reserve_id()
+        self.listener_id = self.bridge.reserve_id()
         if self.target is None:
             self._set_target(Target("all"))
         echo = self.query_one(ServerPane).echo
-        listen = partial(engine.listen, host, port_number, echo=echo, listener_id=self.listener_id)
-        self.bridge.submit(listen)
+        self.bridge.listen(host, port_number, echo=echo, listener_id=self.listener_id)
 
     def on_server_pane_stop_requested(self, _: ServerPane.StopRequested) -> None:
         if self.listener_id is not None:
-            self.bridge.call(self._engine().stop, self.listener_id)
+            self.bridge.stop_listening(self.listener_id)
 
     def on_server_pane_echo_toggled(self, message: ServerPane.EchoToggled) -> None:
         if self.listener_id is not None:
-            self.bridge.call(self._engine().set_echo, self.listener_id, message.on)
+            self.bridge.set_echo(self.listener_id, message.on)
 
     def on_server_pane_peer_chosen(self, message: ServerPane.PeerChosen) -> None:
         chosen = message.conn
         self._set_target(Target("all") if chosen is None else Target("peer", peer=chosen))
 
     def on_server_pane_peer_action(self, message: ServerPane.PeerAction) -> None:
-        self.bridge.call(partial(self._engine().close, message.conn, reset=message.reset))
+        self.bridge.close(message.conn, reset=message.reset)
 
     # -- client intents -----------------------------------------------------------------------
 
@@ -399,35 +400,27 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             self._connect(message.session, message.host, message.port)
 
     def _connect(self, session: ClientSession, host: str, port: str) -> None:
-        engine = self._engine()
         try:
             host, port_number = validate_host(host), validate_port(port, allow_zero=False)
         except BadArgument as exc:
             self.notify(str(exc), title="cannot connect", severity="error")
             return
         self._remember(connect_host=host, connect_port=port)
-        session.conn_id = engine.reserve_id()
+        session.conn_id = self.bridge.reserve_id()
         self._relabel(session)
         self._set_target(Target("client", session=session))
-        self.bridge.submit(
-            partial(
-                engine.connect,
-                host,
-                port_number,
-                connect_timeout=self.connect_timeout,
-                conn_id=session.conn_id,
-            )
+        self.bridge.connect(
+            host, port_number, connect_timeout=self.connect_timeout, conn_id=session.conn_id
         )
 
     def on_client_session_action_requested(self, message: ClientSession.ActionRequested) -> None:
         conn = message.session.conn_id
         if conn is None:
             return
-        engine = self._engine()
         if message.action == "half-close":
-            self.bridge.call(engine.half_close, conn)
+            self.bridge.half_close(conn)
         else:
-            self.bridge.call(partial(engine.close, conn, reset=message.action == "reset"))
+            self.bridge.close(conn, reset=message.action == "reset")
 
     # -- composer -----------------------------------------------------------------------------
 
@@ -435,15 +428,15 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._send(message.data)
 
     def _send(self, data: bytes) -> None:
-        target, engine = self.target, self._engine()
+        target = self.target
         if target is None:
             return
         if target.kind == "client" and target.session and target.session.conn_id is not None:
-            self.bridge.call(engine.send, target.session.conn_id, data)
+            self.bridge.send(target.session.conn_id, data)
         elif target.kind == "peer" and target.peer is not None:
-            self.bridge.call(engine.send, target.peer, data)
+            self.bridge.send(target.peer, data)
         elif target.kind == "all" and self.listener_id is not None:
-            self.bridge.call(engine.broadcast, self.listener_id, data)
+            self.bridge.broadcast(self.listener_id, data)
 
     def action_saved_messages(self) -> None:
         composer = self.query_one(Composer)
@@ -566,7 +559,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         if session is None:
             return
         if session.conn_id is not None:
-            self.bridge.call(self._engine().close, session.conn_id)
+            self.bridge.close(session.conn_id)
         tabs = self.query_one(TabbedContent)
         if tabs.active:
             await tabs.remove_pane(tabs.active)
@@ -586,11 +579,11 @@ class WorkbenchApp(RecordingControl, FileSendControl):
 
     def action_half_close(self) -> None:
         if (session := self.active_session()) and session.conn_id is not None:
-            self.bridge.call(self._engine().half_close, session.conn_id)
+            self.bridge.half_close(session.conn_id)
 
     def action_reset_client(self) -> None:
         if (session := self.active_session()) and session.conn_id is not None:
-            self.bridge.call(partial(self._engine().close, session.conn_id, reset=True))
+            self.bridge.close(session.conn_id, reset=True)
 
     def action_toggle_listen(self) -> None:
         self.query_one(ServerPane).request_listen_toggle()
@@ -651,12 +644,6 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             **super().get_theme_variable_defaults(),
             **event_variable_defaults(self.current_theme),
         }
-
-    def _engine(self) -> Engine:
-        engine = self.bridge.engine
-        if engine is None:
-            raise RuntimeError("the engine is not running")
-        return engine
 
 
 def _session_in(pane: TabPane | None) -> ClientSession | None:

@@ -1,15 +1,13 @@
 """Sending a file from the UI: choosing it, starting it, its progress, stopping it.
 
-The screen must see every byte as a ``send`` event, and the hub never holds the engine back for
-it; left alone, a fast file would pile up unhandled event batches without bound. So the send is
-paced by the screen: before reading a chunk it waits while the model (folded from the events
-the screen has handled) is more than ``UI_LAG_BYTES`` behind the engine on any target, and each
-handled batch wakes it. That keeps the memory a 1 GiB file costs the app bounded, at the rate
-the screen can show, instead of at the rate the kernel takes.
+The send is paced by the screen (``EngineBridge.send_file``): the model, folded from the events
+the screen has handled, tells the bridge how far the screen has got, and each handled batch
+wakes a send that waits for it. That keeps the memory a 1 GiB file costs the app bounded, at
+the rate the screen can show, instead of at the rate the kernel takes.
 
 A base class of the app, like ``RecordingControl``. The send itself runs in the engine's trio
-run (``Engine.send_file``); the ``FileSend`` record it updates holds plain numbers, which a
-timer here reads a few times a second for the progress lines (in the composer, for the send
+run; the ``FileSend`` record it updates holds plain numbers, which a timer here reads a few
+times a second for the progress lines (in the composer, for the send
 to its target, and in each client tab, for the send on its connection). The bytes themselves
 reach the log as ordinary ``send`` events, like any other.
 """
@@ -20,12 +18,9 @@ import time
 from functools import partial
 from pathlib import Path
 
-import trio
 from textual.app import App
 
-from workbench.core import Engine
-from workbench.core.file_send import FileSend, Outcome
-from workbench.ui.bridge import EngineBridge, EngineEvents
+from workbench.ui.bridge import EngineBridge, EngineEvents, FileSend, Outcome
 from workbench.ui.model import SessionModel
 from workbench.ui.screens.send_file import SendFileScreen, progress_line
 from workbench.ui.widgets.client_tab import ClientSession
@@ -35,8 +30,6 @@ FILE_PROGRESS_INTERVAL = 0.25
 """Seconds between refreshes of a file send's progress lines."""
 ENDED_LINE_SECONDS = 30.0
 """How long the line saying how a send ended stays up (the toast and the log stay longer)."""
-UI_LAG_BYTES = 8 << 20
-"""How far (in sent bytes) the screen may trail the engine before a file send waits for it."""
 
 
 class FileSendControl(App[None]):
@@ -48,7 +41,6 @@ class FileSendControl(App[None]):
     """File sends started here, newest last."""
     _announced: set[FileSend]
     _file_folder: Path
-    _ui_moved: trio.Event | None
 
     def _target_conns(self) -> list[int]:
         raise NotImplementedError
@@ -56,14 +48,10 @@ class FileSendControl(App[None]):
     def sessions(self) -> list[ClientSession]:
         raise NotImplementedError
 
-    def _engine(self) -> Engine:
-        raise NotImplementedError
-
     def _init_file_sends(self) -> None:
         self.file_jobs = []
         self._announced = set()
         self._file_folder = Path.cwd()
-        self._ui_moved = None
 
     def action_send_file(self) -> None:
         composer, conns = self.query_one(Composer), self._live_target_conns()
@@ -88,32 +76,19 @@ class FileSendControl(App[None]):
         self._file_folder = path.parent
         job = FileSend(path)
         job.conns = conns
-        job.pace = partial(self._ui_caught_up, job)
         self.file_jobs = [j for j in self.file_jobs if not j.done or j not in self._announced]
         self.file_jobs.append(job)
-        self.bridge.submit(self._engine().send_file, job)
+        self.bridge.send_file(job, self._shown_bytes_out)
         self._show_file_progress()
 
-    async def _ui_caught_up(self, job: FileSend) -> None:
-        """In trio, before each chunk: wait while the screen trails the engine too far."""
-        while self._ui_lag(job) > UI_LAG_BYTES:
-            self._ui_moved = trio.Event()
-            await self._ui_moved.wait()
-
-    def _ui_lag(self, job: FileSend) -> int:
-        engine, lag = self.bridge.engine, 0
-        for conn_id in job.conns:
-            conn = engine.connections.get(conn_id) if engine else None
-            view = self.model.connections.get(conn_id)
-            if conn is not None and view is not None:
-                lag = max(lag, conn.bytes_out - view.bytes_out)
-        return lag
+    def _shown_bytes_out(self, conn_id: int) -> int | None:
+        """Bytes sent on a connection as far as the screen has shown (None: not known)."""
+        view = self.model.connections.get(conn_id)
+        return view.bytes_out if view is not None else None
 
     def on_engine_events(self, _: EngineEvents) -> None:
         """Runs besides the app's own handler (Textual calls each class's in the MRO)."""
-        if self._ui_moved is not None:
-            self.bridge.call(self._ui_moved.set)
-            self._ui_moved = None
+        self.bridge.events_shown()
 
     def _live_target_conns(self) -> list[int]:
         """From the model, not the composer's label, which may be a pane refresh behind."""
@@ -129,7 +104,7 @@ class FileSendControl(App[None]):
         if job is None:
             self.notify("no file is being sent there", severity="warning")
             return
-        self.bridge.call(job.cancel)
+        self.bridge.cancel_file_send(job)
 
     def _running_file(self, conns: list[int]) -> FileSend | None:
         wanted = set(conns)

@@ -1,7 +1,8 @@
 """Recording from the UI: start and stop, progress and failure, watching and replaying.
 
 A base class of the app, so the recorder's messages reach these handlers; the recorder
-itself runs in the engine's trio run as a lossless consumer and only posts messages back.
+itself runs in the engine's trio run as a lossless consumer, and the bridge posts its progress
+and failure back as messages.
 """
 
 from __future__ import annotations
@@ -10,42 +11,22 @@ from functools import partial
 from pathlib import Path
 
 from textual.app import App
-from textual.message import Message
 
 from workbench.recording.reader import Recording
 from workbench.recording.recorder import Recorder, RecordingStatus
-from workbench.recording.replay import CancellableReplay, ReplayReport
+from workbench.recording.replay import CancellableReplay
 from workbench.recording.writer import (
     RecordingWriteError,
     RecordingWriter,
     default_recording_path,
 )
-from workbench.ui.bridge import EngineBridge
+from workbench.ui.bridge import EngineBridge, RecordingFailed, RecordingProgress
 from workbench.ui.model import human_bytes
 from workbench.ui.screens.open_recording import OpenRecordingScreen
 from workbench.ui.screens.replay import ReplayScreen
 from workbench.ui.screens.watch import WatchScreen
 from workbench.ui.widgets.event_log import EventLog
 from workbench.wording import counted
-
-
-class RecordingProgress(Message):
-    """What is on disk so far; ``final`` once the recorder has stopped and closed its file."""
-
-    def __init__(self, recorder: Recorder, status: RecordingStatus) -> None:
-        super().__init__()
-        self.recorder = recorder
-        self.status = status
-        self.final = recorder.finished  # read now, in trio: later it is always true
-
-
-class RecordingFailed(Message):
-    """The disk failed; recording stopped, the network session goes on."""
-
-    def __init__(self, recorder: Recorder, reason: str) -> None:
-        super().__init__()
-        self.recorder = recorder
-        self.reason = reason
 
 
 class RecordingControl(App[None]):
@@ -59,7 +40,7 @@ class RecordingControl(App[None]):
         if self._recorder is None:
             self._start_recording(None)
         else:
-            self.bridge.call(self._recorder.stop)
+            self.bridge.stop_recording(self._recorder)
             self._recorder = None
             self._show_recording(None)
 
@@ -69,14 +50,8 @@ class RecordingControl(App[None]):
         except RecordingWriteError as exc:
             self.notify(str(exc), title="cannot record", severity="error")
             return
-        recorder = Recorder(
-            writer,
-            on_progress=lambda status: self.post_message(RecordingProgress(recorder, status)),
-            on_failure=lambda exc: self.post_message(RecordingFailed(recorder, str(exc))),
-        )
-        self._recorder = recorder
-        self.bridge.add_consumer(recorder.run)
-        self._show_recording(recorder.status)
+        self._recorder = self.bridge.start_recording(writer)
+        self._show_recording(self._recorder.status)
 
     def on_recording_progress(self, message: RecordingProgress) -> None:
         if message.recorder is self._recorder:
@@ -130,11 +105,5 @@ class RecordingControl(App[None]):
             ignore=request.ignore,
             budget=request.budget,
         )
-        screen.started(partial(self.bridge.call, run.cancel))
-        self.bridge.submit(self._run_replay, screen, run)
-
-    async def _run_replay(self, screen: ReplayScreen, run: CancellableReplay) -> None:
-        """Runs inside the trio run; the result goes back to the screen as a message."""
-        report: ReplayReport | None = await run.run()
-        if report is not None:
-            screen.post_message(ReplayScreen.Finished(report))
+        screen.started(partial(self.bridge.cancel_replay, run))
+        self.bridge.replay(run, reply_to=screen)

@@ -18,10 +18,11 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static, TextArea
 
-from workbench.core.errors import BadArgument, parse_endpoint
+from workbench.endpoints import BadArgument, parse_endpoint
 from workbench.events import Address
 from workbench.recording.reader import Recording
 from workbench.recording.replay import DEFAULT_TIMEOUT, ReplayReport, Verdict
+from workbench.ui.bridge import ReplayFinished
 from workbench.wording import counted
 
 
@@ -78,11 +79,6 @@ class ReplayScreen(ModalScreen[None]):
             self.speed = speed
             self.ignore = ignore
             self.budget = DEFAULT_TIMEOUT
-
-    class Finished(Message):
-        def __init__(self, report: ReplayReport) -> None:
-            super().__init__()
-            self.report = report
 
     def __init__(self, recording: Recording) -> None:
         super().__init__()
@@ -146,7 +142,7 @@ class ReplayScreen(ModalScreen[None]):
             raise ValueError(f"the ignore pattern is not a regular expression: {exc}") from None
         return self.Run(self, target, speed, ignore)
 
-    def on_replay_screen_finished(self, message: ReplayScreen.Finished) -> None:
+    def on_replay_finished(self, message: ReplayFinished) -> None:
         self._cancel = None
         self.report = message.report
         self.query_one("#replay-report", TextArea).text = report_text(message.report)

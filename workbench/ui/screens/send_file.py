@@ -17,8 +17,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Label, Static
 
-from workbench.core.errors import BadArgument
-from workbench.core.file_send import FileSend, Outcome, open_file
+from workbench.endpoints import BadArgument
+from workbench.ui.bridge import FileSend, Outcome, open_file
 from workbench.ui.model import human_bytes
 
 STOP_KEY = "Ctrl+G"
