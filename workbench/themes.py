@@ -198,6 +198,12 @@ def load_all_themes(shipped: Path, user: Path) -> tuple[list[Theme], str | None]
     return [*themes, *mine], themes_notice([*problems, *my_problems])
 
 
+def theme_names(user: Path) -> list[str]:
+    """Every theme a user may name: Textual's built-ins, ours and the user's own, sorted."""
+    themes, _ = load_all_themes(themes_dir(), user)
+    return sorted({*BUILTIN_THEMES, *(theme.name for theme in themes)})
+
+
 def themes_notice(problems: list[ThemeProblem]) -> str | None:
     """One notice however many files failed: how many, where, the first few names, and the
     first reason in full."""

@@ -143,12 +143,9 @@ def _escaped(path: Path) -> str:
 
 def check_theme(parser: argparse.ArgumentParser, name: str) -> None:
     """Fail before the UI starts, naming the themes that exist (reads theme files only)."""
-    from textual.theme import BUILTIN_THEMES
+    from workbench.themes import theme_names
 
-    from workbench.themes import load_all_themes, themes_dir
-
-    themes, _ = load_all_themes(themes_dir(), user_themes_dir(config_dir()))
-    names = sorted({*BUILTIN_THEMES, *(theme.name for theme in themes)})
+    names = theme_names(user_themes_dir(config_dir()))
     if name not in names:
         parser.error(f"unknown theme {name!r} (available: {', '.join(names)})")
 

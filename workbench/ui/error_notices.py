@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from textual.app import App
 
@@ -23,7 +24,7 @@ GAP = 2.0
 class ErrorNotices:
     """Collects ``Error`` events and shows them as spaced-out toasts on ``app``."""
 
-    def __init__(self, app: App[object], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, app: App[Any], clock: Callable[[], float] = time.monotonic) -> None:
         self._app = app
         self._clock = clock
         self._count = 0
