@@ -194,7 +194,7 @@ async def test_every_consumer_gets_every_event_once_in_seq_order_under_contentio
 
     async def emitter(conn: int) -> None:
         for _ in range(per_task):
-            await hub.emit(PeerEof, conn=conn, side=Side.PEER)
+            await hub.emit(lambda at: PeerEof(**at, conn=conn, side=Side.PEER))
 
     async def consumer() -> None:
         nonlocal most_ahead
@@ -230,7 +230,7 @@ async def test_a_stamp_while_delivery_waits_is_delivered_once_after_it() -> None
     must get e1, e2, e3: nothing twice, nothing lost, nothing reordered."""
     hub = Hub()
     channel = hub.subscribe(buffer=1)
-    stamp = partial(hub.stamp, PeerEof, conn=1, side=Side.PEER)
+    stamp = partial(hub.stamp, lambda at: PeerEof(**at, conn=1, side=Side.PEER))
     stamp()  # e1: fits in the buffer
     stamp()  # e2: waits in the backlog
     async with trio.open_nursery() as nursery:

@@ -41,7 +41,7 @@ from typing import Any
 import trio
 
 from workbench.core.errors import explain
-from workbench.core.hub import Hub
+from workbench.core.hub import Hub, Origin, Stamp
 from workbench.events import (
     Address,
     Closed,
@@ -146,6 +146,8 @@ class Connection:
         self.close_on_eof = close_on_eof
         self.local = address_of(sock.getsockname, local or UNKNOWN_ADDRESS)
         self.remote = address_of(sock.getpeername, remote or UNKNOWN_ADDRESS)
+        # What every event of this connection says about where it happened.
+        self.origin = Origin(conn=conn_id, side=side, local=self.local, remote=self.remote)
         self.state = State.OPEN
         self.bytes_in = 0
         self.bytes_out = 0
@@ -244,7 +246,7 @@ class Connection:
         self._outbox.clear()
         self._outbox_bytes = 0
         self._progress.unpark_all()
-        await self._emit(Closed, by=closer, unread=unread)
+        await self._emit(lambda at: Closed(**at, **self.origin, by=closer, unread=unread))
         self.finished.set()
 
     def _end(self, closer: Closer) -> None:
@@ -266,12 +268,12 @@ class Connection:
                 self._end(Closer.PEER_RESET)
                 return
             if not data:
-                self._stamp(PeerEof)
+                self._stamp_eof()
                 self._peer_finished()  # the state changes with the event, before anyone sees it
                 await self._hub.flush()
                 return
             self.bytes_in += len(data)
-            self._stamp(Received, data=data)  # no checkpoint since the recv: causal order
+            self._stamp_received(data)  # no checkpoint since the recv: causal order
             if self.echo:
                 self.send(data)
             await self._hub.flush()
@@ -317,7 +319,7 @@ class Connection:
         self._outbox_bytes -= written
         self.bytes_out += written
         # Stamped before any checkpoint: a reply cannot be logged ahead of this send.
-        self._stamp(Sent, data=_taken(view, written), pending=self._outbox_bytes)
+        self._stamp_sent(_taken(view, written), self._outbox_bytes)
         self._progress.unpark_all()
         await self._hub.flush()
         return True
@@ -332,7 +334,7 @@ class Connection:
             return False
         self.state = State.WE_DONE
         self._progress.unpark_all()
-        await self._emit(HalfClosed)
+        await self._emit(lambda at: HalfClosed(**at, **self.origin))
         if peer_done:
             self._end(Closer.PEER if self._closing_after_peer else Closer.LOCAL)
         return True
@@ -340,18 +342,25 @@ class Connection:
     async def _report(self, exc: BaseException, operation: str) -> None:
         explanation = explain(exc, operation, self.remote)
         await self._emit(
-            Error,
-            operation=operation,
-            errno=explanation.errno,
-            message=explanation.message,
-            hint=explanation.hint,
+            lambda at: Error(
+                **at,
+                **self.origin,
+                operation=operation,
+                errno=explanation.errno,
+                message=explanation.message,
+                hint=explanation.hint,
+            )
         )
 
-    def _stamp(self, cls: type[Event], **fields: object) -> None:
-        self._hub.stamp(
-            cls, conn=self.id, side=self.side, local=self.local, remote=self.remote, **fields
-        )
+    def _stamp_eof(self) -> None:
+        self._hub.stamp(lambda at: PeerEof(**at, **self.origin))
 
-    async def _emit(self, cls: type[Event], **fields: object) -> None:
-        self._stamp(cls, **fields)
+    def _stamp_received(self, data: bytes) -> None:
+        self._hub.stamp(lambda at: Received(**at, **self.origin, data=data))
+
+    def _stamp_sent(self, data: bytes, pending: int) -> None:
+        self._hub.stamp(lambda at: Sent(**at, **self.origin, data=data, pending=pending))
+
+    async def _emit(self, build: Callable[[Stamp], Event]) -> None:
+        self._hub.stamp(build)
         await self._hub.flush()

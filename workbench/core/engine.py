@@ -161,12 +161,14 @@ class Engine:
         )
         self.connections[peer.id] = peer
         await self.hub.emit(
-            Accepted,
-            conn=peer.id,
-            side=Side.PEER,
-            local=peer.local,
-            remote=peer.remote,
-            listener=listener.id,
+            lambda at: Accepted(
+                **at,
+                conn=peer.id,
+                side=Side.PEER,
+                local=peer.local,
+                remote=peer.remote,
+                listener=listener.id,
+            )
         )
         self.nursery.start_soon(self._run_connection, peer)
 
@@ -211,16 +213,20 @@ class Engine:
         target = Address(validate_host(host), validate_port(port, allow_zero=False))
         conn_id = conn_id or self.reserve_id()
         await self.hub.emit(
-            Connecting, conn=conn_id, side=Side.CLIENT, remote=target, timeout=connect_timeout
+            lambda at: Connecting(
+                **at, conn=conn_id, side=Side.CLIENT, remote=target, timeout=connect_timeout
+            )
         )
         sock = await self._attempt(conn_id, target, connect_timeout)
         connection = Connection(self.hub, conn_id, Side.CLIENT, plain_socket(sock), remote=target)
         await self.hub.emit(
-            Connected,
-            conn=conn_id,
-            side=Side.CLIENT,
-            local=connection.local,
-            remote=connection.remote,
+            lambda at: Connected(
+                **at,
+                conn=conn_id,
+                side=Side.CLIENT,
+                local=connection.local,
+                remote=connection.remote,
+            )
         )
         self.connections[conn_id] = connection
         self.nursery.start_soon(self._run_connection, connection)
@@ -238,7 +244,9 @@ class Engine:
             await self._fail(conn_id, Side.CLIENT, "connect", exc, target)
         finally:
             del self._connecting[conn_id]
-        await self.hub.emit(Closed, conn=conn_id, side=Side.CLIENT, remote=target, by=Closer.LOCAL)
+        await self.hub.emit(
+            lambda at: Closed(**at, conn=conn_id, side=Side.CLIENT, remote=target, by=Closer.LOCAL)
+        )
         raise NetworkError(Explanation(None, f"connecting to {target} was cancelled", ""))
 
     # -- any connection -----------------------------------------------------------------------
@@ -305,14 +313,16 @@ class Engine:
         local = target if side is Side.LISTENER else None
         remote = None if side is Side.LISTENER else target
         await self.hub.emit(
-            Error,
-            conn=conn_id,
-            side=side,
-            local=local,
-            remote=remote,
-            operation=operation,
-            errno=explanation.errno,
-            message=explanation.message,
-            hint=explanation.hint,
+            lambda at: Error(
+                **at,
+                conn=conn_id,
+                side=side,
+                local=local,
+                remote=remote,
+                operation=operation,
+                errno=explanation.errno,
+                message=explanation.message,
+                hint=explanation.hint,
+            )
         )
         raise NetworkError(explanation) from exc

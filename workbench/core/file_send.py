@@ -33,6 +33,7 @@ import stat
 import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +45,7 @@ from workbench.files import NotRegularFile, open_regular
 
 if TYPE_CHECKING:
     from workbench.core.connection import Connection
-    from workbench.core.hub import Hub
+    from workbench.core.hub import Hub, Origin, Stamp
 
 CHUNK = 256 * 1024
 """Bytes queued as one ``bytes``: the most one kernel write takes (``SEND_CHUNK``), so a chunk
@@ -291,17 +292,7 @@ class FileSend:
         if self._hub is None:
             return
         for conn in self._targets:  # the log and the recording say why the bytes stopped
-            await self._hub.emit(
-                Error,
-                conn=conn.id,
-                side=conn.side,
-                local=conn.local,
-                remote=conn.remote,
-                operation="send file",
-                errno=None,
-                message=message,
-                hint=FAILED_HINT,
-            )
+            await self._hub.emit(partial(_send_failed, conn.origin, message))
 
     def _finish(self, outcome: Outcome, message: str) -> None:
         if self.outcome is Outcome.RUNNING:
@@ -313,3 +304,10 @@ FAILED_HINT = (
     "the peer received only the bytes logged as sent; the connection stays open."
     " A file being written while it is sent is best copied first."
 )
+
+
+def _send_failed(origin: Origin, message: str, at: Stamp) -> Error:
+    """The event telling one target's log and recording why the file's bytes stopped."""
+    return Error(
+        **at, **origin, operation="send file", errno=None, message=message, hint=FAILED_HINT
+    )

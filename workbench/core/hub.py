@@ -27,13 +27,31 @@ import time
 from collections import deque
 from collections.abc import Callable
 from itertools import count
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar
 
 import trio
 
-from workbench.events import Event
+from workbench.events import Address, Event, Side
 
 E = TypeVar("E", bound=Event)
+
+
+class Stamp(TypedDict):
+    """What the hub fills in as an event happens: its place in the total order, and its times."""
+
+    seq: int
+    mono: float
+    wall: float
+
+
+class Origin(TypedDict):
+    """Where an event happened: which connection (or listener), on which side, between what."""
+
+    conn: int
+    side: Side
+    local: Address | None
+    remote: Address | None
+
 
 BatchSink = Callable[[list[Event]], None]
 
@@ -123,13 +141,15 @@ class Hub:
             subscriber.channel.close()
         self._lossless.clear()
 
-    def stamp(self, cls: type[E], **fields: Any) -> E:
+    def stamp(self, build: Callable[[Stamp], E]) -> E:
         """Number, time and queue one event now, synchronously: no other task runs meanwhile.
 
+        ``build`` makes the event from its stamp, with its real type and fields, e.g.
+        ``hub.stamp(lambda at: Received(**at, conn=1, side=Side.PEER, data=data))``.
         The caller must ``await flush()`` before it stamps again (``emit`` does both); that
         wait is the backpressure a lagging lossless consumer applies.
         """
-        event = cls(seq=next(self._seq), mono=time.monotonic(), wall=time.time(), **fields)
+        event = build({"seq": next(self._seq), "mono": time.monotonic(), "wall": time.time()})
         for batcher in self._batchers:
             batcher.add(event)
         for subscriber in list(self._lossless):
@@ -157,9 +177,9 @@ class Hub:
                             subscriber.sending = False
                         subscriber.backlog.popleft()
 
-    async def emit(self, cls: type[E], **fields: Any) -> E:
+    async def emit(self, build: Callable[[Stamp], E]) -> E:
         """Stamp and deliver one event (for events that report no syscall of their own)."""
-        event = self.stamp(cls, **fields)
+        event = self.stamp(build)
         await self.flush()
         return event
 

@@ -96,7 +96,9 @@ class Listener:
 
     async def announce(self) -> None:
         await self._hub.emit(
-            Listening, conn=self.id, side=Side.LISTENER, local=self.local, backlog=self.backlog
+            lambda at: Listening(
+                **at, conn=self.id, side=Side.LISTENER, local=self.local, backlog=self.backlog
+            )
         )
 
     def stop(self) -> None:
@@ -113,7 +115,9 @@ class Listener:
             with trio.CancelScope(shield=True):
                 self._sock.close()
                 self.listening = False
-                await self._hub.emit(Stopped, conn=self.id, side=Side.LISTENER, local=self.local)
+                await self._hub.emit(
+                    lambda at: Stopped(**at, conn=self.id, side=Side.LISTENER, local=self.local)
+                )
 
     async def _accept_one(self) -> None:
         try:
@@ -133,12 +137,14 @@ class Listener:
     async def _report_accept_error(self, exc: OSError) -> None:
         explanation = explain(exc, "accept", self.local)
         await self._hub.emit(
-            Error,
-            conn=self.id,
-            side=Side.LISTENER,
-            local=self.local,
-            operation="accept",
-            errno=explanation.errno,
-            message=explanation.message,
-            hint=explanation.hint,
+            lambda at: Error(
+                **at,
+                conn=self.id,
+                side=Side.LISTENER,
+                local=self.local,
+                operation="accept",
+                errno=explanation.errno,
+                message=explanation.message,
+                hint=explanation.hint,
+            )
         )
