@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
@@ -113,6 +114,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         theme_name: str | None = None,
         config: Path | None = None,
         messages_file: Path | None = None,
+        bridge: Callable[[MessagePump], EngineBridge] = EngineBridge,
     ) -> None:
         super().__init__()
         self._clock = clock
@@ -130,7 +132,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._startup_record = record
         self._startup_watch = watch
         self.model = SessionModel()
-        self.bridge = EngineBridge(self)
+        self.bridge = bridge(self)  # tests pass workbench.testing.FakeBridge
         self.listener_id: int | None = None
         self.target: Target | None = None
         self._startup_listen = listen
