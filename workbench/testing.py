@@ -42,7 +42,7 @@ SERVER = Address("127.0.0.1", 5000)
 """Where a story's server listens unless told otherwise."""
 
 CLIENT = Address("127.0.0.1", 40000)
-"""The first peer's address in a story; later peers count up from its port."""
+"""The first peer's address in a story; later peers count up from its port (and wrap)."""
 
 
 class _Common(TypedDict):
@@ -69,7 +69,7 @@ class Story:
         self._seq = count(1)
         self._mono, self._step, self._wall_offset = start, step, wall - start
         self._sides: dict[int, Side] = {}
-        self._peer_ports = count(CLIENT.port)
+        self._peers = count()
 
     def listening(self, conn: int, local: Address = SERVER, backlog: int = 128) -> Listening:
         self._sides[conn] = Side.LISTENER
@@ -82,7 +82,7 @@ class Story:
         self, conn: int, *, listener: int, local: Address = SERVER, remote: Address | None = None
     ) -> Accepted:
         self._sides[conn] = Side.PEER
-        remote = remote or Address(CLIENT.host, next(self._peer_ports))
+        remote = remote or Address(CLIENT.host, CLIENT.port + next(self._peers) % 20_000)
         return self._add(
             Accepted(**self._next(conn), listener=listener, local=local, remote=remote)
         )

@@ -18,15 +18,9 @@ from textual.widgets import DataTable
 
 from tests.ui.helpers import wait_until
 from workbench.events import (
-    Accepted,
-    Closed,
-    Closer,
-    Connected,
-    Listening,
-    Received,
     Side,
-    Stopped,
 )
+from workbench.testing import Story
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.event_store import EventStore
 from workbench.ui.model import CLOSED_KEPT, SessionModel
@@ -116,20 +110,12 @@ async def test_3000_connect_close_cycles_keep_the_newest_200_closed_peers_and_ev
             sock.close()
 
 
-def accepted(conn: int) -> Accepted:
-    return Accepted(seq=conn, mono=0.0, wall=0.0, conn=conn, side=Side.PEER, listener=1)
-
-
-def closed(conn: int, side: Side = Side.PEER) -> Closed:
-    return Closed(seq=conn, mono=1.0, wall=0.0, conn=conn, side=side, by=Closer.PEER)
-
-
 def test_20000_short_lived_peers_leave_the_model_with_its_open_peers_and_200_closed() -> None:
-    model = SessionModel()
-    model.apply(accepted(conn) for conn in range(1, 301))
+    story, model = Story(), SessionModel()
+    model.apply(story.accepted(conn, listener=1) for conn in range(1, 301))
     forgotten: list[int] = []
     for conn in range(1_000, 21_000):
-        model.apply([accepted(conn), closed(conn)])
+        model.apply([story.accepted(conn, listener=1), story.closed(conn)])
         if conn % 997 == 0:
             forgotten += model.take_forgotten()
         assert len(model.connections) <= 300 + CLOSED_KEPT
@@ -142,36 +128,29 @@ def test_20000_short_lived_peers_leave_the_model_with_its_open_peers_and_200_clo
 
 
 def test_closed_clients_are_forgotten_like_peers_but_apart_from_them() -> None:
-    model = SessionModel(closed_kept=2)
+    story, model = Story(), SessionModel(closed_kept=2)
     for conn in (1, 2, 3):
-        connected = Connected(seq=conn, mono=0.0, wall=0.0, conn=conn, side=Side.CLIENT)
-        model.apply([connected, closed(conn, Side.CLIENT)])
-    model.apply([accepted(4), closed(4)])
+        model.apply([story.connected(conn), story.closed(conn)])
+    model.apply([story.accepted(4, listener=1), story.closed(4)])
     assert set(model.connections) == {2, 3, 4} and model.forgotten[Side.CLIENT] == 1
     assert model.forgotten[Side.PEER] == 0 and model.take_forgotten() == [1]
 
 
 def test_stopped_listeners_are_forgotten_beyond_the_newest_and_listening_ones_stay() -> None:
-    model = SessionModel(closed_kept=2)
-    common = {"mono": 0.0, "wall": 0.0, "side": Side.LISTENER}
-    model.apply([Listening(seq=1, conn=1, backlog=5, **common)])  # type: ignore[arg-type]
+    story, model = Story(), SessionModel(closed_kept=2)
+    model.apply([story.listening(1)])
     for conn in range(2, 7):
-        model.apply(
-            [
-                Listening(seq=conn, conn=conn, backlog=5, **common),  # type: ignore[arg-type]
-                Stopped(seq=conn, conn=conn, **common),  # type: ignore[arg-type]
-            ]
-        )
+        model.apply([story.listening(conn), story.stopped(conn)])
     assert set(model.listeners) == {1, 5, 6} and model.forgotten[Side.LISTENER] == 3
     assert model.take_forgotten() == []  # listeners have no rows in the peers table
 
 
 def test_the_event_store_forgets_connections_no_retained_event_names() -> None:
     """Search metadata (connections, addresses) is bounded by the log's cap, not by the run."""
-    store = EventStore(cap=1_000)
+    story, store = Story(), EventStore(cap=1_000)
     for conn in range(20_000):
-        data = Received(seq=conn, mono=0.0, wall=0.0, conn=conn, side=Side.PEER, data=b"x")
-        store.append([accepted(conn), data, closed(conn)])
+        accepted, data = story.accepted(conn, listener=1), story.received(conn, b"x")
+        store.append([accepted, data, story.closed(conn)])
         assert len(store.conn_ids) < 2_500
     store.set_search("#19999")
     assert store.visible_count == 3
