@@ -179,6 +179,13 @@ def _as_bytes(char: str) -> str:
     return "".join(f"\\x{byte:02x}" for byte in char.encode("utf-8"))
 
 
+def is_unplaceable(char: str) -> bool:
+    """Whether terminals draw ``char`` at widths they disagree on, or fold it into the glyph
+    before it (variation selectors, skin-tone modifiers, Hangul fillers, ...): never shown as
+    itself."""
+    return _unplaceable(char)
+
+
 def _unplaceable(char: str) -> bool:
     code = ord(char)
     return any(low <= code <= high for low, high in _UNPLACEABLE_RANGES)

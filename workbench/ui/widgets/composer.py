@@ -9,7 +9,6 @@ quoting typed characters) is drawn as plain ``Content``, never parsed as markup.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import ClassVar
 
 from textual import events
@@ -25,6 +24,7 @@ from textual.widgets import Input, Static
 
 from workbench import codec
 from workbench.codec import EncodeError, LineEnding, Mode
+from workbench.ui.widgets.composer_input import ComposerInput
 
 HISTORY_LIMIT = 500
 MODE_LABELS = {Mode.TEXT: "text", Mode.ESCAPES: "esc", Mode.HEX: "hex"}
@@ -43,49 +43,6 @@ VALIDATE_PAUSE = 0.25
 NO_TARGET = "no target: open a client tab (F6), or listen (F5) and wait for a peer"
 LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 """A pasted line break of any kind; the group keeps the breaks in ``split``'s result."""
-
-
-class ComposerInput(Input):
-    """The composer's line. Its keys act in the order they were typed, and a paste goes to the
-    composer, which keeps every pasted line.
-
-    Textual runs a focused widget's key bindings only once the key has bubbled up to the app,
-    so in a burst (keys pasted by a terminal, fast typing, ``tmux send-keys``) Enter, Backspace
-    or Home would act after the characters typed *after* them: ``msg1 Enter msg2 Enter`` sent
-    ``msg1msg2`` then a lone line ending. Running this line's bindings and the composer's
-    (Up/Down) right here, between the characters around them, keeps the order.
-    """
-
-    def __init__(
-        self,
-        submit: Callable[[], None],
-        paste: Callable[[str], None],
-        *,
-        placeholder: str,
-        id: str,
-    ) -> None:
-        # validate_on=(): without validators Input would clear our -invalid on blur.
-        super().__init__(id=id, compact=True, placeholder=placeholder, validate_on=())
-        self._submit = submit
-        self._paste = paste
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.is_printable:
-            return  # Input inserts it, in order
-        for owner in (self, self.query_ancestor(Composer)):
-            for binding in owner._bindings.key_to_bindings.get(event.key, ()):
-                if not binding.priority and await self.app.run_action(binding.action, owner):
-                    event.stop()  # done: the app must not run it again
-                    return
-
-    async def action_submit(self) -> None:
-        self._submit()  # now, with the text as typed so far; not from a message handled later
-
-    def _on_paste(self, event: events.Paste) -> None:
-        event.stop()
-        event.prevent_default()  # Input's own paste keeps only the first line
-        if event.text:
-            self._paste(event.text)
 
 
 class Composer(Widget):
