@@ -28,6 +28,11 @@ _ESCAPE_BYTES = {name.encode(): bytes([byte]) for name, byte in _SIMPLE_ESCAPES.
 _ESCAPE_BYTES.update(
     {f"x{hi}{lo}".encode(): bytes([int(hi + lo, 16)]) for hi in _HEX_DIGITS for lo in _HEX_DIGITS}
 )
+# Text that ESCAPES mode reads without an error: runs without a backslash, each backslash
+# opening a known escape. One C-speed match checks a megabyte in tens of milliseconds.
+_VALID_ESCAPES = re.compile(rb"[^\\]*(?:\\(?:x[0-9a-fA-F]{2}|[rnt0\\])[^\\]*)*")
+_NOT_HEX = re.compile(r"[^0-9a-fA-F\s]")
+_ASCII_SPACES = {code: None for code in range(128) if chr(code).isspace()}  # \x1c-\x1f too
 # text_to_escapes keeps printable text (any script) as it is and spells only what ESCAPES mode
 # would read differently or what cannot be seen: the backslash and the ASCII control characters.
 _TEXT_TO_ESCAPES = {code: _TO_ESCAPES[code] for code in [*range(0x20), 0x5C, 0x7F]}
@@ -78,6 +83,24 @@ def encode(text: str, mode: Mode, line_ending: LineEnding = LineEnding.NONE) -> 
             return _unescape(text) + line_ending.bytes
         case Mode.HEX:
             return _unhex(text)
+
+
+def check(text: str, mode: Mode) -> None:
+    """Raise the EncodeError ``encode`` would, without building the bytes: quick enough to run
+    on a megabyte while the user pauses typing."""
+    if mode is not Mode.ESCAPES:
+        encode(text, mode)  # TEXT and HEX encode at C speed already
+        return
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        _unescape_carefully(text)  # says which character and where
+        return
+    valid = _VALID_ESCAPES.match(data)
+    assert valid is not None  # the pattern matches the empty string
+    if valid.end() < len(data):  # stopped at a backslash that opens no known escape
+        _read_escape(text, len(data[: valid.end()].decode("utf-8")))
+        _unescape_carefully(text)  # not reached: the pattern and the careful reading agree
 
 
 def to_escapes(data: bytes) -> str:
@@ -178,6 +201,29 @@ def _read_escape(text: str, backslash: int) -> tuple[int, int]:
 
 
 def _unhex(text: str) -> bytes:
+    """The bytes hex ``text`` names, in C for well-formed text (``bytes.fromhex`` skips ASCII
+    whitespace between pairs); anything else goes to the careful reading, which says what."""
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        pass
+    if text.isascii() and _NOT_HEX.search(text) is None:
+        digits = text.translate(_ASCII_SPACES)
+        if len(digits) % 2 == 0:
+            return bytes.fromhex(digits)  # pairs split by spaces, as in "d e a d"
+        raise _odd_digits(len(digits), len(text.rstrip()) - 1)  # only spaces follow it
+    return _unhex_carefully(text)
+
+
+def _odd_digits(count: int, last_digit: int) -> EncodeError:
+    return EncodeError(
+        f"hex needs an even number of digits, got {count} "
+        f"(the last one, at column {last_digit + 1}, has no pair)",
+        last_digit,
+    )
+
+
+def _unhex_carefully(text: str) -> bytes:
     digits: list[str] = []
     last_digit = 0
     for position, char in enumerate(text):
@@ -191,11 +237,7 @@ def _unhex(text: str) -> bytes:
                 position,
             )
     if len(digits) % 2:
-        raise EncodeError(
-            f"hex needs an even number of digits, got {len(digits)} "
-            f"(the last one, at column {last_digit + 1}, has no pair)",
-            last_digit,
-        )
+        raise _odd_digits(len(digits), last_digit)
     return bytes.fromhex("".join(digits))
 
 

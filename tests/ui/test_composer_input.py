@@ -144,11 +144,15 @@ async def test_a_big_message_is_checked_when_typing_pauses_not_on_every_key(
     from workbench.ui.widgets import composer as composer_module
 
     checks: list[int] = []
-    encode = composer_module.codec.encode
+    encode, check = composer_module.codec.encode, composer_module.codec.check
 
     def counted(text: str, mode: Mode, ending: LineEnding = LineEnding.NONE) -> bytes:
         checks.append(len(text))
         return encode(text, mode, ending)
+
+    def counted_check(text: str, mode: Mode) -> None:
+        checks.append(len(text))
+        check(text, mode)
 
     app = ComposerApp()
     async with app.run_test() as pilot:
@@ -159,6 +163,7 @@ async def test_a_big_message_is_checked_when_typing_pauses_not_on_every_key(
         composer.input.cursor_position = len(big)
         await pilot.pause()
         monkeypatch.setattr(composer_module.codec, "encode", counted)
+        monkeypatch.setattr(composer_module.codec, "check", counted_check)
         await pilot.press(*"0123456789")
         assert len(checks) <= 3, "each key re-checked the whole message"
         error = composer.query_one("#composer-error", Static)

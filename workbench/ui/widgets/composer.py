@@ -241,16 +241,23 @@ class Composer(Widget):
         self._validate_later = None
         self._validate()
 
-    def _validate(self) -> bytes | None:
-        """Encode the current text, or say inline why it cannot be sent as it stands."""
+    def _validate(self, *, encode: bool = False) -> bytes | None:
+        """Check the current text (and with ``encode``, return its bytes), or say inline why
+        it cannot be sent as it stands. A check builds no bytes: a megabyte of escapes checks
+        in tens of milliseconds but takes a few hundred to encode, which only Enter needs."""
+        text = self.input.value
         try:
-            data = codec.encode(self.input.value, self.mode, self.line_ending)
+            if encode:
+                data = codec.encode(text, self.mode, self.line_ending)
+            else:
+                codec.check(text, self.mode)
+                data = b""
         except EncodeError as error:
             self.input.add_class("-invalid")
             self._show_error(error.message)
             return None
         self.input.remove_class("-invalid")
-        if not self.input.value:
+        if not text:
             self._paste_note = ""
         self._show_error(self._paste_note, notice=bool(self._paste_note))
         return data
@@ -267,7 +274,7 @@ class Composer(Widget):
         """Enter: called by the input as the key arrives, so ``text`` is exactly what was typed
         before it, and the line is cleared before any key typed after it lands."""
         text = self.input.value
-        data = self._validate()
+        data = self._validate(encode=True)
         if data is None:
             return  # the error stays up and the text stays put for fixing
         if not data:
