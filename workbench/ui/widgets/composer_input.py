@@ -250,9 +250,9 @@ class ComposerInput(Input):
         plain = Style()
         parts: list[tuple[str, Style]] = []
         cells = marks = 0
-        if start < scroll_x:  # a wide character cut by the left edge
+        if start < scroll_x:  # a wide character cut by the left edge: its visible half
             cells = start + shown(text[index])[1] - scroll_x
-            parts.append((" " * cells, plain))
+            parts.append((" " * cells, selected if low <= index < high else plain))
             index, marks = index + 1, MAX_MARKS_PER_BASE
         stop = min(len(text), index + width * _DRAW_LIMIT)
         self.drawn += stop - index
