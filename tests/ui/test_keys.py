@@ -20,6 +20,7 @@ from workbench.ui.screens.filter import FilterScreen
 from workbench.ui.screens.help import HelpScreen, app_bindings, key_label
 from workbench.ui.screens.messages import MessagesScreen
 from workbench.ui.screens.open_recording import OpenRecordingScreen
+from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.screens.replay import ReplayScreen
 from workbench.ui.screens.send_file import SendFileScreen
 from workbench.ui.screens.watch import WatchScreen
@@ -166,7 +167,7 @@ async def test_help_lists_every_binding_of_the_app_and_its_widgets() -> None:
         for key in ("Ctrl+R", "Ctrl+S", "Ctrl+O", "Ctrl+T", "Ctrl+P", "Ctrl+Q", "F10"):
             assert f"**{key}**" in text, key
         bindings = [*app_bindings(app), *Composer.BINDINGS, *ServerPane.BINDINGS]
-        bindings += EventLog.BINDINGS
+        bindings += [*EventLog.BINDINGS, *PayloadScreen.BINDINGS]
         for binding in bindings:
             if not getattr(binding, "system", False):
                 key = binding.key if hasattr(binding, "key") else binding[0]

@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.server_pane import ServerPane
@@ -144,6 +145,7 @@ class HelpScreen(ModalScreen[None]):
             ("In the composer", Composer.BINDINGS),
             ("In the peers table", ServerPane.BINDINGS),
             ("In the event log", EventLog.BINDINGS),
+            ("In a payload (Enter on a log row)", PayloadScreen.BINDINGS),
         ]
         self.text = help_markdown(sections)
         with VerticalScroll():
