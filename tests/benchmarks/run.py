@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `tests.benchmarks` and `w
 
 from tests.benchmarks.common import Figure, machine_line, table  # noqa: E402
 
-BENCHMARKS = ("throughput", "filesend", "events", "logscale", "peers", "startup")
+BENCHMARKS = ("throughput", "filesend", "events", "logscale", "peers", "startup", "bigcomposer")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
