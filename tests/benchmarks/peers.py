@@ -114,10 +114,10 @@ def clients_child(port: int, count: int, within: float) -> None:
 
 
 def app_child(count: int) -> None:
-    from textual.widgets import DataTable
 
     from tests.benchmarks.apphost import FrameClock, child_result, listen, ms, run_app, wait_for
     from workbench.ui.app import WorkbenchApp
+    from workbench.ui.widgets.peer_table import PeerTable
 
     nofile = raise_nofile()
 
@@ -125,7 +125,7 @@ def app_child(count: int) -> None:
         from tests.benchmarks.apphost import typing_latencies
 
         port = await listen(app, echo=True)
-        table = app.query_one("#peers", DataTable)
+        table = app.query_one("#peers", PeerTable)
         listed = clock.expect(lambda: table.row_count >= count)  # the first frame with them all
         crowd = Child.python("peers", "clients", port, count, 60)
         latencies = await typing_latencies(app, clock, KEY_SAMPLES, gap=0.05)

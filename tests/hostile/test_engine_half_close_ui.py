@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.widgets import DataTable
 
 from tests.ui.helpers import wait_until
 from tests.ui.test_app import start_listening, type_and_send
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.widgets.composer import Composer
+from workbench.ui.widgets.peer_table import PeerTable
 
 pytestmark = pytest.mark.asyncio
 
@@ -46,16 +46,16 @@ async def test_a_half_closed_ncat_is_answered_from_the_composer() -> None:
 
             await wait_until(pilot, half_open, "the peer's FIN")
             [peer] = app.model.peers_of(app.listener_id)
-            table = app.query_one("#peers", DataTable)
+            table = app.query_one("#peers", PeerTable)
 
             def listed_half_open() -> bool:
-                rows = [str(table.get_row_at(row)[5]) for row in range(table.row_count)]
+                rows = [table.get_row_at(row)[5] for row in range(table.row_count)]
                 return rows == ["peer done sending"]
 
             await wait_until(pilot, listed_half_open, "the peer listed as done sending")
 
             table.focus()
-            table.move_cursor(row=table.get_row_index(str(peer.id)))
+            table.move_cursor(row=table.get_row_index(peer.id))
             await pilot.press("enter")
             assert app.query_one(Composer).target_label.startswith(f"→ peer #{peer.id}")
             await type_and_send(pilot, "HTTP/1.0 200 OK")
@@ -63,7 +63,7 @@ async def test_a_half_closed_ncat_is_answered_from_the_composer() -> None:
             assert peer.alive and peer.state == "peer done sending"
 
             table.focus()
-            table.move_cursor(row=table.get_row_index(str(peer.id)))
+            table.move_cursor(row=table.get_row_index(peer.id))
             await pilot.press("c")
             await wait_until(pilot, lambda: not peer.alive, "our close")
             assert peer.state == "closed by us"

@@ -12,9 +12,7 @@ from collections import Counter
 from functools import partial
 
 import pytest
-from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable
 
 from tests.ui.helpers import wait_until
 from workbench.events import (
@@ -25,7 +23,8 @@ from workbench.ui.app import WorkbenchApp
 from workbench.ui.event_store import EventStore
 from workbench.ui.model import CLOSED_KEPT, SessionModel
 from workbench.ui.widgets.event_log import EventLog
-from workbench.ui.widgets.server_pane import PeerTable, ServerPane
+from workbench.ui.widgets.peer_table import PeerTable
+from workbench.ui.widgets.server_pane import ServerPane
 
 CYCLES = 3000
 ROUND = 500
@@ -82,7 +81,7 @@ async def test_3000_connect_close_cycles_keep_the_newest_200_closed_peers_and_ev
             within=WAIT_SECONDS,
         )
 
-        table = app.query_one("#peers", DataTable)
+        table = app.query_one("#peers", PeerTable)
         pane = app.query_one(ServerPane)
         dropped = CYCLES - CLOSED_KEPT
         await wait_until(
@@ -103,9 +102,9 @@ async def test_3000_connect_close_cycles_keep_the_newest_200_closed_peers_and_ev
         assert len(model.connections) == CLOSED_KEPT + OPEN_PEERS
         live = model.live_peers(app.listener_id)
         assert len(live) == OPEN_PEERS
-        assert {str(p.id) for p in live} <= set(table.rows)
+        assert {p.id for p in live} <= set(table.peer_ids)
         gone = sorted(p.id for p in model.peers_of(None) if not p.alive)
-        assert len(gone) == CLOSED_KEPT and {str(p) for p in gone} <= set(table.rows)
+        assert len(gone) == CLOSED_KEPT and set(gone) <= set(table.peer_ids)
         for sock in staying:
             sock.close()
 
@@ -156,35 +155,30 @@ def test_the_event_store_forgets_connections_no_retained_event_names() -> None:
     assert store.visible_count == 3
 
 
-class _Tables(App[None]):
+class _Table(App[None]):
     def compose(self) -> ComposeResult:
-        yield PeerTable(id="bulk", cursor_type="row")
-        yield PeerTable(id="one-by-one", cursor_type="row")
+        yield PeerTable(id="peers")
 
 
 @pytest.mark.asyncio
-async def test_removing_many_peer_rows_at_once_leaves_the_table_remove_row_would() -> None:
-    """The bulk removal that keeps churn cheap matches Textual's own remove_row exactly."""
-    app = _Tables()
+async def test_forgetting_many_peer_rows_at_once_keeps_the_others_in_order_and_the_cursor() -> None:
+    """Forgetting 200 of 1,200 rows is one pass: the rest keep their order, the cursor its peer."""
+    model = SessionModel()
+    model.apply(accepted(conn) for conn in range(1, 1_201))
+    app = _Table()
     async with app.run_test(size=(80, 30)) as pilot:
-        bulk, single = app.query_one("#bulk", PeerTable), app.query_one("#one-by-one", PeerTable)
-        for table in (bulk, single):
-            table.add_columns("id", "state")
-            for row in range(300):
-                table.add_row(Text(f"#{row}"), Text("closed" if row % 3 else "open"), key=str(row))
-            table.move_cursor(row=250)
+        table = app.query_one(PeerTable)
+        table.show(model.peers_of(None), now=5.0)
+        table.move_cursor(row=table.get_row_index(1_100))
+        doomed = [conn for conn in range(1, 1_201) if conn % 3 and conn < 300] + [99_999]
+        table.forget(doomed)
         await pilot.pause()
-        doomed = [str(row) for row in range(300) if row % 3 and row < 260] + ["no such row"]
-        bulk.remove_rows(doomed)
-        for key in doomed[:-1]:
-            single.remove_row(key)
-        await pilot.pause()
-        assert bulk.row_count == single.row_count == 300 - len(doomed) + 1
-        assert [bulk.get_row_at(i) for i in range(bulk.row_count)] == [
-            single.get_row_at(i) for i in range(single.row_count)
-        ]
-        assert all(bulk.get_row_index(k) == single.get_row_index(k) for k in single.rows)
-        assert bulk.cursor_coordinate == single.cursor_coordinate
-        assert bulk.virtual_size == single.virtual_size
-        bulk.add_row(Text("#300"), Text("open"), key="300")  # still a working table
-        assert bulk.get_row_index("300") == bulk.row_count - 1
+        kept = [conn for conn in range(1, 1_201) if conn not in set(doomed)]
+        assert table.peer_ids == kept and table.row_count == len(kept)
+        assert [table.get_row_at(i)[0] for i in range(3)] == [f"#{c}" for c in kept[:3]]
+        assert all(table.get_row_index(conn) == row for row, conn in enumerate(kept))
+        assert table.cursor_peer == 1_100
+        assert table.virtual_size.height == len(kept) + 1  # the header and the rows
+        table.forget(kept[-5:])  # the cursor's own row goes: it stays at its place, clamped
+        table.forget([1_100])
+        assert table.cursor_peer is not None and table.cursor_peer in table.peer_ids

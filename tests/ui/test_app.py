@@ -7,7 +7,7 @@ import socket
 import time
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from tests.ui.helpers import wait_until
 from workbench.events import Address, Received, Sent
@@ -15,6 +15,7 @@ from workbench.ui.app import WorkbenchApp
 from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.event_log import EventLog
+from workbench.ui.widgets.peer_table import PeerTable
 
 pytestmark = pytest.mark.asyncio
 
@@ -70,21 +71,19 @@ async def test_two_tabs_and_the_server_talk_both_ways() -> None:
         await type_and_send(pilot, "from first")
         await wait_until(pilot, lambda: first.view.bytes_out == 11, "first's send")
 
-        table = app.query_one("#peers", DataTable)
+        table = app.query_one("#peers", PeerTable)
         await wait_until(pilot, lambda: table.row_count == 2, "two peers in the table")
         peers = sorted(app.model.peers_of(app.listener_id), key=lambda p: p.id)
         await wait_until(pilot, lambda: sum(p.bytes_in for p in peers) == 23, "peers' bytes")
         assert {p.remote for p in peers} == {first.view.local, second.view.local}
         first_peer = next(p for p in peers if p.remote == first.view.local)
-        await wait_until(
-            pilot, lambda: str(table.get_row(str(first_peer.id))[3]) == "11 B", "table"
-        )
-        row = table.get_row(str(first_peer.id))
-        assert str(row[0]) == f"#{first_peer.id}" and str(row[5]) == "open"
+        await wait_until(pilot, lambda: table.get_row(first_peer.id)[3] == "11 B", "table")
+        row = table.get_row(first_peer.id)
+        assert row[0] == f"#{first_peer.id}" and row[5] == "open"
 
         # server → one peer: select it in the table, then send
         table.focus()
-        table.move_cursor(row=table.get_row_index(str(first_peer.id)))
+        table.move_cursor(row=table.get_row_index(first_peer.id))
         await pilot.press("enter")
         assert app.query_one(Composer).target_label.startswith(f"→ peer #{first_peer.id}")
         await type_and_send(pilot, "just you")
@@ -104,7 +103,7 @@ async def test_two_tabs_and_the_server_talk_both_ways() -> None:
 
         # close one peer from the table, disconnect the other from its tab
         table.focus()
-        table.move_cursor(row=table.get_row_index(str(first_peer.id)))
+        table.move_cursor(row=table.get_row_index(first_peer.id))
         await pilot.press("c")
         await wait_until(pilot, lambda: first.view.state == "peer done sending", "peer closed")
         app.query_one("#clients").active = second.parent.id
@@ -129,11 +128,11 @@ async def test_time_connected_moves_with_the_clock_alone() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         port = await start_listening(app, pilot)
         _, writer = await asyncio.open_connection("127.0.0.1", port)
-        table = app.query_one("#peers", DataTable)
+        table = app.query_one("#peers", PeerTable)
         await wait_until(pilot, lambda: table.row_count == 1, "the peer")
         peer = app.model.peers_of(app.listener_id)[0]
         now[0] = peer.opened_at + 125.5  # no event happens: only the clock's tick can show this
-        await wait_until(pilot, lambda: str(table.get_row_at(0)[2]) == "2m05s", "the tick")
+        await wait_until(pilot, lambda: table.get_row_at(0)[2] == "2m05s", "the tick")
         writer.close()
         await writer.wait_closed()
 

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from tests.ui.helpers import wait_until
 from tests.ui.test_app import open_tab, start_listening
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.help import HelpScreen
 from workbench.ui.widgets.composer import Composer
+from workbench.ui.widgets.peer_table import PeerTable
 
 pytestmark = pytest.mark.asyncio
 
@@ -134,7 +135,7 @@ async def test_closing_a_peer_twice_quickly_closes_it_once() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         port = await start_listening(app, pilot)
         session = await open_tab(app, pilot, port)
-        table = app.query_one("#peers", DataTable)
+        table = app.query_one("#peers", PeerTable)
         await wait_until(pilot, lambda: table.row_count == 1, "the peer in the table")
         table.focus()
         await pilot.pause()

@@ -5,53 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
-from textual._two_way_dict import TwoWayDict
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Static
-from textual.widgets.data_table import CellKey, RowKey
+from textual.widgets import Button, Input, Static
 
-from workbench.ui.model import ConnectionView, ListenerView, human_bytes, human_duration
+from workbench.ui.model import ConnectionView, ListenerView
+from workbench.ui.widgets.peer_table import PeerTable
 
-PEER_COLUMNS = ("id", "remote", "for", "in", "out", "state")
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
-ROWS_PER_REFRESH = 250
-"""New peer rows per pane refresh: about 20 ms of cell measuring in the frame that shows them."""
-
-
-class PeerTable(DataTable[Text]):
-    """The peers table, with a bulk ``remove_rows``.
-
-    ``DataTable.remove_row`` renumbers every row after the one removed, so removing k of n
-    rows costs k·n steps: 200 closed peers out of 1,200 rows took 330 ms in one frame. This
-    does the same bookkeeping as ``remove_row`` (Textual 8) once for all of them;
-    tests/hostile/test_memory_churn.py checks the table against ``remove_row``'s result.
-    """
-
-    def remove_rows(self, keys: Iterable[str]) -> None:
-        doomed = {RowKey(key) for key in keys} & self.rows.keys()
-        if not doomed:
-            return
-        locations = self._row_locations
-        kept = sorted(
-            (index, key)
-            for key in locations
-            if (index := locations.get(key)) is not None and key not in doomed
-        )
-        self._row_locations = TwoWayDict({key: row for row, (_, key) in enumerate(kept)})
-        for key in doomed:
-            for column in self._data[key]:
-                self._updated_cells.discard(CellKey(key, column))
-            del self.rows[key]
-            del self._data[key]
-        self._require_update_dimensions = True
-        self.check_idle()
-        self.cursor_coordinate = self.cursor_coordinate
-        self.hover_coordinate = self.hover_coordinate
-        self._update_count += 1
-        self.refresh(layout=True)
 
 
 class ServerPane(Vertical):
@@ -111,7 +74,6 @@ class ServerPane(Vertical):
         self.listening = False
         self.border_title = "Server"
         self._shown_status: tuple[str, str] | None = None
-        self._unlisted: dict[int, ConnectionView] = {}  # insertion order: first come, first listed
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -121,21 +83,14 @@ class ServerPane(Vertical):
             yield Button("Listen", id="listen", compact=True, variant="primary")
             yield Button("Echo: off", id="echo", compact=True)
         yield Static(id="server-status")
-        yield PeerTable(id="peers", cursor_type="row", zebra_stripes=True)
+        yield PeerTable(id="peers")
 
     def on_mount(self) -> None:
-        table = self.query_one("#peers", DataTable)
-        for column in PEER_COLUMNS:
-            table.add_column(column, key=column)
         self.show_listener(None)
 
     @property
     def selected_peer(self) -> int | None:
-        table = self.query_one("#peers", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return int(key) if key is not None else None
+        return self.query_one("#peers", PeerTable).cursor_peer
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -159,15 +114,14 @@ class ServerPane(Vertical):
         port = self.query_one("#server-port", Input).value
         self.post_message(self.ListenRequested(host, port))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_peer_table_highlighted(self, event: PeerTable.Highlighted) -> None:
         event.stop()
-        if event.row_key.value is not None and self.query_one("#peers").has_focus:
-            self.post_message(self.PeerChosen(int(event.row_key.value)))
+        if self.query_one("#peers").has_focus:
+            self.post_message(self.PeerChosen(event.conn))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_peer_table_selected(self, event: PeerTable.Selected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.post_message(self.PeerChosen(int(event.row_key.value)))
+        self.post_message(self.PeerChosen(event.conn))
 
     def action_close_peer(self) -> None:
         if (peer := self.selected_peer) is not None:
@@ -211,24 +165,13 @@ class ServerPane(Vertical):
         return "stopped listening — peers stay until closed", ""
 
     def show_peers(self, peers: list[ConnectionView], now: float) -> bool:
-        """Add or refresh the given peers' rows (only those that changed, or all for ticks).
+        """Add or refresh the given peers' rows; all of them at once, however many.
 
-        At most ROWS_PER_REFRESH new rows are added per call, because the table measures
-        every cell of a new row in the next frame: a thousand peers arriving at once cost
-        one frame of a tenth of a second, during which keys waited. Returns True while
-        peers wait to be listed; the caller calls again soon.
+        Returns whether peers wait to be listed, which they no longer do (the table draws
+        only the rows on screen, so a thousand new rows cost one frame nothing much).
         """
-        table = self.query_one("#peers", DataTable)
-        for peer in peers:
-            key = str(peer.id)
-            if key in table.rows:
-                _update_cells(table, key, zip(PEER_COLUMNS, self._cells(peer, now), strict=True))
-            else:
-                self._unlisted.setdefault(peer.id, peer)
-        for _ in range(min(ROWS_PER_REFRESH, len(self._unlisted))):
-            peer = self._unlisted.pop(next(iter(self._unlisted)))
-            table.add_row(*self._cells(peer, now), key=str(peer.id))
-        return bool(self._unlisted)
+        self.query_one("#peers", PeerTable).show(peers, now)
+        return False
 
     def forget_peers(self, ids: Iterable[int], forgotten: int) -> None:
         """Remove the rows of closed peers the model forgot, and say how many it forgot.
@@ -236,50 +179,12 @@ class ServerPane(Vertical):
         Only the newest closed peers keep a row (see ``CLOSED_KEPT``); their events stay in
         the event log, which is where the subtitle points.
         """
-        keys = []
-        for conn in ids:
-            self._unlisted.pop(conn, None)
-            keys.append(str(conn))
-        self.query_one("#peers", PeerTable).remove_rows(keys)
+        self.query_one("#peers", PeerTable).forget(ids)
         peers = f"{forgotten:,} closed peer{'s' * (forgotten != 1)}"
         subtitle = f"{peers} dropped from the table · see the log" if forgotten else None
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
 
     def show_durations(self, peers: list[ConnectionView], now: float) -> None:
-        """The clock's tick: only the time-connected column moves without events.
-
-        Rewriting whole rows each second cost a thousand peers 60 ms of the event loop.
-        """
-        table = self.query_one("#peers", DataTable)
-        for peer in peers:
-            key = str(peer.id)
-            if key in table.rows:
-                _update_cells(table, key, [("for", _duration_cell(peer, now))])
-
-    @staticmethod
-    def _cells(peer: ConnectionView, now: float) -> tuple[Text, ...]:
-        if peer.backlog_note:
-            state = Text(f"behind ({human_bytes(peer.pending)} waiting)")
-        else:
-            state = Text(peer.state, style="dim" if not peer.alive else "")
-        return (  # Text, not str: str cells are parsed as markup, and measured slower
-            Text(f"#{peer.id}"),
-            Text(str(peer.remote)),
-            _duration_cell(peer, now),
-            Text(human_bytes(peer.bytes_in)),
-            Text(human_bytes(peer.bytes_out)),
-            state,
-        )
-
-
-def _duration_cell(peer: ConnectionView, now: float) -> Text:
-    return Text(human_duration(peer.duration(now)))
-
-
-def _update_cells(table: DataTable[Text], key: str, cells: Iterable[tuple[str, Text]]) -> None:
-    """Only the cells that differ: every update makes the table re-render all its rows."""
-    for column, value in cells:
-        shown = table.get_cell(key, column)
-        if shown.plain != value.plain or shown.style != value.style:
-            table.update_cell(key, column, value)
+        """The clock's tick: only the time-connected column moves without events."""
+        self.query_one("#peers", PeerTable).tick(peers, now)
