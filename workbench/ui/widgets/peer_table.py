@@ -316,13 +316,26 @@ class PeerTable(ScrollView, can_focus=True):
             state = widths[-1] if short else widths[STATE]
             return sum((state if i == STATE else widths[i]) + 2 * PAD for i in shown)
 
-        steps = iter(SHRINK)
-        while total() > width and (step := next(steps, None)) is not None:
-            kind, name = step
+        def apply(kind: str, name: str, undo: bool = False) -> None:
+            nonlocal short
             if kind == "short":
-                short = True
+                short = not undo
+            elif undo:
+                shown.append(COLUMNS.index(name))
+                shown.sort()
             else:
                 shown.remove(COLUMNS.index(name))
+
+        applied = []
+        for kind, name in SHRINK:
+            if total() <= width:
+                break
+            apply(kind, name)
+            applied.append((kind, name))
+        for kind, name in reversed(applied[:-1]):  # give back what fits after the last step
+            apply(kind, name, undo=True)
+            if total() > width:
+                apply(kind, name)
         state_width = widths[-1] if short else widths[STATE]
         columns = tuple((i, state_width if i == STATE else widths[i]) for i in shown)
         layout = Layout(columns, short)
