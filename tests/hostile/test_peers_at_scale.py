@@ -226,3 +226,25 @@ async def test_closed_peers_stay_in_their_place_and_muted_while_open_ones_tick()
         now[0] = 2.0 + 125  # open peers were accepted at mono 2.0
         await wait_until(pilot, lambda: table.get_row(6)[2] == "2m05s", "the clock's tick")
         assert table.get_row(3)[2] == "1s"
+
+
+async def test_a_column_narrows_again_when_its_widest_cell_leaves_or_shrinks() -> None:
+    app = WorkbenchApp(clock=lambda: NOW)
+    async with app.run_test(size=(240, 30)) as pilot:
+        table = app.query_one("#peers", PeerTable)
+        peers = big_peers()
+        table.show(peers, NOW)
+        await pilot.pause()
+        room = table.scrollable_content_region.width
+        widths = lambda: dict(table.layout_for(room).columns)  # noqa: E731
+        assert "behind (1.2 MiB waiting)" in text(table.render_line(2))
+        assert widths()[COLUMNS.index("state")] == len("behind (1.2 MiB waiting)")
+        peers[1].pending = 0  # it caught up: the state column needs only "open" now
+        table.show([peers[1]], NOW)
+        table.forget([peers[0].id])  # the 95.4 MiB row goes
+        assert widths()[COLUMNS.index("state")] == len("peer done sending")
+        assert text(table.render_line(1)).split()[:2] == ["#3", "127.0.0.1:40003"]
+        assert table.layout_for(200) == table.layout_for(200)  # same rows, same layout
+        fresh = PeerTable()
+        fresh.show(peers[1:], NOW)  # the same rows from scratch measure the same
+        assert fresh._column_widths() == table._column_widths()

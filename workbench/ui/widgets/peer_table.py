@@ -14,6 +14,7 @@ least important are shortened or dropped whole (``SHRINK``): a number never lose
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -159,7 +160,10 @@ class PeerTable(ScrollView, can_focus=True):
         self._order: list[int] = []
         self._index: dict[int, int] | None = None  # conn → row, rebuilt when rows go
         self._cursor = 0
-        self._widths: list[int] | None = None  # per column, then the short state's
+        # How many rows have each width, per column then the short state: the widest is one
+        # look away, and a row's change costs its own cells, not a pass over every row.
+        self._width_counts: list[Counter[int]] = [Counter() for _ in range(len(COLUMNS) + 1)]
+        self._widths: list[int] | None = None
         self._layout: tuple[int, Layout] | None = None
         self._styles: dict[str, Style] = {}
 
@@ -169,11 +173,12 @@ class PeerTable(ScrollView, can_focus=True):
         """Add the peers not listed yet (at the end) and rewrite the rows of the others."""
         was_empty = not self._order
         for peer in peers:
-            if peer.id not in self._rows:
+            old = self._rows.get(peer.id)
+            if old is None:
                 self._order.append(peer.id)
                 if self._index is not None:
                     self._index[peer.id] = len(self._order) - 1
-            self._rows[peer.id] = peer_row(peer, now)
+            self._set_row(peer.id, old, peer_row(peer, now))
         self._changed()
         if was_empty and self._order:
             self.post_message(self.Highlighted(self, self._order[self._cursor]))
@@ -185,7 +190,10 @@ class PeerTable(ScrollView, can_focus=True):
             if row is not None:
                 duration = human_duration(peer.duration(now))
                 if row.cells[FOR] != duration:
-                    row.cells = (*row.cells[:FOR], duration, *row.cells[FOR + 1 :])
+                    cells = (*row.cells[:FOR], duration, *row.cells[FOR + 1 :])
+                    self._set_row(
+                        peer.id, row, PeerRow(row.conn, cells, row.short_state, row.alive)
+                    )
         self._changed()
 
     def forget(self, conns: Iterable[int]) -> None:
@@ -195,13 +203,28 @@ class PeerTable(ScrollView, can_focus=True):
             return
         cursor_conn = self.cursor_peer
         for conn in doomed:
-            del self._rows[conn]
+            self._set_row(conn, self._rows[conn], None)
         self._order = list(self._rows)
         self._index = None
         if cursor_conn is not None and cursor_conn in self._rows:
             self._cursor = self.get_row_index(cursor_conn)
         self._cursor = max(0, min(self._cursor, len(self._order) - 1))
         self._changed()
+
+    def _set_row(self, conn: int, old: PeerRow | None, new: PeerRow | None) -> None:
+        """Replace (or add, or with None remove) a row, keeping the width counts."""
+        for row, step in ((old, -1), (new, 1)):
+            if row is None:
+                continue
+            for counts, cell in zip(self._width_counts, (*row.cells, row.short_state), strict=True):
+                width = cell_len(cell)
+                counts[width] += step
+                if not counts[width]:
+                    del counts[width]
+        if new is None:
+            del self._rows[conn]
+        else:
+            self._rows[conn] = new
 
     def _changed(self) -> None:
         self._widths = None
@@ -343,17 +366,13 @@ class PeerTable(ScrollView, can_focus=True):
         return layout
 
     def _column_widths(self) -> list[int]:
-        """Each column's widest cell (or header), then the short state's: from every row."""
+        """Each column's widest cell or header, then the short state's, over every row."""
         if self._widths is None:
-            rows = self._rows.values()
-
-            def widest(label: str, cells: Iterable[str]) -> int:
-                return max(cell_len(label), max(map(cell_len, cells), default=0))
-
+            labels = (*COLUMNS, COLUMNS[STATE])
             self._widths = [
-                widest(label, (r.cells[i] for r in rows)) for i, label in enumerate(COLUMNS)
+                max(cell_len(label), max(counts, default=0))
+                for label, counts in zip(labels, self._width_counts, strict=True)
             ]
-            self._widths.append(widest(COLUMNS[STATE], (r.short_state for r in rows)))
         return self._widths
 
     def render_line(self, y: int) -> Strip:
