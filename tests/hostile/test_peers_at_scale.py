@@ -19,10 +19,9 @@ from workbench.events import Accepted, Address, Closed, Closer, Event, Listening
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.bridge import EngineEvents
 from workbench.ui.model import ConnectionView
+from workbench.ui.peer_rows import COLUMNS, STATE, PeerRows, peer_row
 from workbench.ui.widgets.composer import Composer
-from workbench.ui.widgets.peer_table import COLUMNS, PeerTable, peer_row
-
-pytestmark = pytest.mark.asyncio
+from workbench.ui.widgets.peer_table import PeerTable
 
 SERVER = Address("127.0.0.1", 5000)
 CROWD = 1_000
@@ -79,6 +78,7 @@ def background(strip: Strip) -> object:
     return styles.pop()
 
 
+@pytest.mark.asyncio
 async def test_a_thousand_peers_draw_only_the_rows_on_screen_in_each_frame() -> None:
     app = WorkbenchApp(clock=lambda: NOW)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -96,6 +96,7 @@ async def test_a_thousand_peers_draw_only_the_rows_on_screen_in_each_frame() -> 
             assert len(drawn) <= 2 * height, f"{key}: {len(drawn)} lines for {height} on screen"
 
 
+@pytest.mark.asyncio
 async def test_a_key_moves_the_cursor_and_the_next_frame_shows_it_and_targets_that_peer() -> None:
     app = WorkbenchApp(clock=lambda: NOW)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -124,6 +125,7 @@ async def test_a_key_moves_the_cursor_and_the_next_frame_shows_it_and_targets_th
         assert composer.target_label.startswith(f"→ peer #{CROWD + 1} ")
 
 
+@pytest.mark.asyncio
 async def test_a_click_moves_the_cursor_and_a_second_click_chooses_the_peer() -> None:
     app = WorkbenchApp(clock=lambda: NOW)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -159,6 +161,7 @@ def big_peers() -> list[ConnectionView]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.asyncio
 async def test_cells_are_whole_at_every_width_and_numbers_keep_their_units(width: int) -> None:
     app = WorkbenchApp(clock=lambda: NOW)
     async with app.run_test(size=(width, 30)) as pilot:
@@ -185,6 +188,7 @@ async def test_cells_are_whole_at_every_width_and_numbers_keep_their_units(width
                     assert re.fullmatch(NUMBER, cell), f"{width}: {cell!r} without its unit"
 
 
+@pytest.mark.asyncio
 async def test_a_cell_that_grows_is_drawn_whole_in_the_very_next_frame() -> None:
     """DataTable kept a column's width until it idled, cutting '95.4 MiB' to '95.'."""
     app = WorkbenchApp(clock=lambda: NOW)
@@ -200,6 +204,7 @@ async def test_a_cell_that_grows_is_drawn_whole_in_the_very_next_frame() -> None
         assert " 95.4 MiB " in text(table.render_line(1)), "no idle needed in between"
 
 
+@pytest.mark.asyncio
 async def test_the_layout_depends_on_the_rows_alone_not_on_how_or_when_they_arrived() -> None:
     """The cause of the flaky traffic snapshot: column widths measured whenever the table idled."""
     drawings = []
@@ -213,6 +218,7 @@ async def test_the_layout_depends_on_the_rows_alone_not_on_how_or_when_they_arri
     assert "#2" in drawings[0][1] and "closed" in drawings[0][1]
 
 
+@pytest.mark.asyncio
 async def test_closed_peers_stay_in_their_place_and_muted_while_open_ones_tick() -> None:
     now = [NOW]
     app = WorkbenchApp(clock=lambda: now[0])
@@ -228,6 +234,7 @@ async def test_closed_peers_stay_in_their_place_and_muted_while_open_ones_tick()
         assert table.get_row(3)[2] == "1s"
 
 
+@pytest.mark.asyncio
 async def test_a_column_narrows_again_when_its_widest_cell_leaves_or_shrinks() -> None:
     app = WorkbenchApp(clock=lambda: NOW)
     async with app.run_test(size=(240, 30)) as pilot:
@@ -245,6 +252,35 @@ async def test_a_column_narrows_again_when_its_widest_cell_leaves_or_shrinks() -
         assert widths()[COLUMNS.index("state")] == len("peer done sending")
         assert text(table.render_line(1)).split()[:2] == ["#3", "127.0.0.1:40003"]
         assert table.layout_for(200) == table.layout_for(200)  # same rows, same layout
-        fresh = PeerTable()
-        fresh.show(peers[1:], NOW)  # the same rows from scratch measure the same
-        assert fresh._column_widths() == table._column_widths()
+        fresh = PeerRows()
+        for peer in peers[1:]:  # the same rows from scratch measure the same
+            fresh.put(peer, NOW)
+        assert fresh.widths() == table.rows.widths()
+
+
+def test_narrowing_shortens_the_state_then_drops_time_bytes_sent_received_state_and_remote() -> (
+    None
+):
+    rows = PeerRows()
+    for peer in big_peers():
+        rows.put(peer, NOW)
+    seen = []
+    for width in range(120, 0, -1):
+        layout = rows.layout(width)
+        assert sum(w + 2 for _, w in layout.columns) <= width or len(layout.columns) == 1
+        names = tuple(COLUMNS[i] for i, _ in layout.columns)
+        if not seen or seen[-1] != (names, layout.short_state):
+            seen.append((names, layout.short_state))
+    every = ("id", "remote", "for", "in", "out", "state")
+    assert seen == [
+        (every, False),
+        (every, True),  # "behind (1.2 MiB waiting)" becomes "behind"
+        (("id", "remote", "in", "out", "state"), True),
+        (("id", "remote", "in", "state"), True),
+        (("id", "remote", "state"), True),
+        (("id", "remote"), True),
+        (("id",), True),
+    ]
+    rows.forget([3])  # without the long "behind": once bytes sent go, "peer done sending" fits
+    assert rows.layout(51).short_state
+    assert rows.layout(50).columns == ((0, 2), (1, 15), (3, 8), (STATE, len("peer done sending")))
