@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from textual.widgets import Input
 
 from workbench.events import (
     Accepted,
@@ -71,7 +72,13 @@ def traffic() -> list[object]:
 
 
 def test_idle_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(WorkbenchApp(clock=lambda: 112.0), terminal_size=(100, 30))
+    app = WorkbenchApp(clock=lambda: 112.0)
+
+    async def steady_cursor(pilot) -> None:  # type: ignore[no-untyped-def]
+        """The focused composer's cursor blinks: a slow run caught it off (seen under load)."""
+        app.query_one("#composer-input", Input).cursor_blink = False
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=steady_cursor)
 
 
 SHIPPED_THEMES = sorted(path.stem for path in themes_dir().glob("*.toml"))
