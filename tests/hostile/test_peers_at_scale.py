@@ -22,6 +22,7 @@ from workbench.ui.model import ConnectionView
 from workbench.ui.peer_rows import COLUMNS, STATE, PeerRows, peer_row
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.peer_table import PeerTable
+from workbench.ui.widgets.server_pane import ServerPane
 
 SERVER = Address("127.0.0.1", 5000)
 CROWD = 1_000
@@ -94,6 +95,11 @@ async def test_a_thousand_peers_draw_only_the_rows_on_screen_in_each_frame() -> 
             assert drawn, f"{key}: the frame redrew the table"
             assert all(0 <= y < height for y, _ in drawn), "only lines on screen are drawn"
             assert len(drawn) <= 2 * height, f"{key}: {len(drawn)} lines for {height} on screen"
+        drawn.clear()
+        app._tick()  # the clock's tick with the clock standing still, and a batch of nothing
+        app.query_one(ServerPane).show_peers([], NOW)
+        await pilot.pause()
+        assert drawn == [], "nothing changed, nothing redrawn"
 
 
 @pytest.mark.asyncio

@@ -131,24 +131,30 @@ class PeerRows:
             self._index = {key: position for position, key in enumerate(self._order)}
         return self._index[conn]
 
-    def put(self, peer: ConnectionView, now: float) -> None:
-        """A new peer's row goes last; a known peer's row is rewritten in its place."""
+    def put(self, peer: ConnectionView, now: float) -> bool:
+        """A new peer's row goes last, a known peer's is rewritten in place: True if it changed."""
         old = self._rows.get(peer.id)
+        new = peer_row(peer, now)
+        if new == old:
+            return False
         if old is None:
             self._order.append(peer.id)
             if self._index is not None:
                 self._index[peer.id] = len(self._order) - 1
-        self._set(peer.id, old, peer_row(peer, now))
+        self._set(peer.id, old, new)
+        return True
 
-    def tick(self, peer: ConnectionView, now: float) -> None:
-        """Only the time-connected cell: the clock moved, nothing else did."""
+    def tick(self, peer: ConnectionView, now: float) -> bool:
+        """Only the time-connected cell (the clock moved, nothing else did): True if it changed."""
         row = self._rows.get(peer.id)
         if row is None:
-            return
+            return False
         duration = human_duration(peer.duration(now))
-        if row.cells[FOR] != duration:
-            cells = (*row.cells[:FOR], duration, *row.cells[FOR + 1 :])
-            self._set(peer.id, row, PeerRow(row.conn, cells, row.short_state, row.alive))
+        if row.cells[FOR] == duration:
+            return False
+        cells = (*row.cells[:FOR], duration, *row.cells[FOR + 1 :])
+        self._set(peer.id, row, PeerRow(row.conn, cells, row.short_state, row.alive))
+        return True
 
     def forget(self, conns: Iterable[int]) -> bool:
         """Remove these rows in one pass; returns whether any was there."""

@@ -104,17 +104,21 @@ class PeerTable(ScrollView, can_focus=True):
     def show(self, peers: Iterable[ConnectionView], now: float) -> None:
         """Add the peers not listed yet (at the end) and rewrite the rows of the others."""
         was_empty = not self.rows
+        changed = False
         for peer in peers:
-            self.rows.put(peer, now)
-        self._changed()
+            changed |= self.rows.put(peer, now)
+        if changed:
+            self._changed()
         if was_empty and self.rows:
             self.post_message(self.Highlighted(self, self.rows.order[self._cursor]))
 
     def tick(self, peers: Iterable[ConnectionView], now: float) -> None:
         """The clock moved: only the time-connected column changes."""
+        changed = False
         for peer in peers:
-            self.rows.tick(peer, now)
-        self._changed()
+            changed |= self.rows.tick(peer, now)
+        if changed:
+            self._changed()
 
     def forget(self, conns: Iterable[int]) -> None:
         """Remove these peers' rows; the cursor stays on its peer, or near where it was."""
