@@ -165,10 +165,10 @@ class ServerPane(Vertical):
         return "stopped listening — peers stay until closed", ""
 
     def show_peers(self, peers: list[ConnectionView], now: float) -> bool:
-        """Add or refresh the given peers' rows; all of them at once, however many.
+        """Add or refresh the given peers' rows, all of them at once, however many.
 
-        Returns whether peers wait to be listed, which they no longer do (the table draws
-        only the rows on screen, so a thousand new rows cost one frame nothing much).
+        Returns whether peers wait to be listed: never now (the caller's loop for that stays),
+        since the table draws only the rows on screen and a new row costs a few strings.
         """
         self.query_one("#peers", PeerTable).show(peers, now)
         return False
