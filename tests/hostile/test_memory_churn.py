@@ -163,8 +163,8 @@ class _Table(App[None]):
 @pytest.mark.asyncio
 async def test_forgetting_many_peer_rows_at_once_keeps_the_others_in_order_and_the_cursor() -> None:
     """Forgetting 200 of 1,200 rows is one pass: the rest keep their order, the cursor its peer."""
-    model = SessionModel()
-    model.apply(accepted(conn) for conn in range(1, 1_201))
+    story, model = Story(), SessionModel()
+    model.apply(story.accepted(conn, listener=1) for conn in range(1, 1_201))
     app = _Table()
     async with app.run_test(size=(80, 30)) as pilot:
         table = app.query_one(PeerTable)
