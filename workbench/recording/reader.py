@@ -19,6 +19,11 @@ memory: if the file holds later events past the claimed payload's start, the cou
 Times are made safe for whoever plays a recording: ``format`` refuses non-finite or absurd
 times, and an event recorded earlier than the one before it (which our writer never does) is
 moved to the time of the one before it, with a warning, so time never runs backwards.
+
+What happens to a payload's bytes is the one thing a reader of another kind changes: each piece
+goes to a sink (``_sink``), which here keeps them all; an index (``workbench.recording.index``)
+keeps only the first few and where the rest lies. ``_report`` is called between pieces of work,
+so such a reader can show its progress, or stop.
 """
 
 from __future__ import annotations
@@ -28,12 +33,12 @@ import binascii
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from workbench.events import Event
 from workbench.files import NotRegularFile, open_regular
@@ -73,13 +78,40 @@ _FILE_KINDS = (
 
 @dataclass(frozen=True, slots=True)
 class Recording:
-    """A whole recording in memory; ``warning`` tells people what was lost, if anything."""
+    """A whole recording; ``warning`` tells people what was lost, if anything.
+
+    ``events`` is a list in memory (``read_recording``), or a view that reads each payload from
+    the file when its event is asked for (``RecordingIndex.whole``).
+    """
 
     path: Path
     header: Header
-    events: list[Event]
+    events: Sequence[Event]
     truncated: bool
     warning: str | None
+
+
+class PayloadSink(Protocol):
+    """Where the pieces of one payload go as the reader meets them, in order."""
+
+    def add(self, piece: bytes) -> None: ...
+
+    def value(self) -> bytes:
+        """What the event will carry as its payload."""
+        ...
+
+
+class _Whole:
+    """Keeps every byte: the event carries its whole payload."""
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes] = []
+
+    def add(self, piece: bytes) -> None:
+        self._pieces.append(piece)
+
+    def value(self) -> bytes:
+        return b"".join(self._pieces)
 
 
 class RecordingReader:
@@ -133,10 +165,19 @@ class RecordingReader:
         try:
             while raw := self._readline(line_no, LINE_LIMIT):
                 event, line_no = self._decode(raw, line_no)
+                self._report()
                 if event is not None:
                     yield self._in_order(event)
         except RecordingError as exc:
             raise exc.in_file(self.path) from None
+
+    def _sink(self, offset: int, *, inline: bool) -> PayloadSink:
+        """Where the payload starting at ``offset`` goes (``inline``: as base64 text there)."""
+        return _Whole()
+
+    def _report(self) -> None:
+        """Called after each line and each piece of a payload; readers of other kinds show
+        their progress here, or raise to stop."""
 
     def close(self) -> None:
         self._file.close()
@@ -225,16 +266,20 @@ class RecordingReader:
         size = raw_size(obj, line_no, self.header)
         if size is None:
             return decode_event(obj, line_no, self.header), line_no + 1
-        payload = self._read_payload(size, obj, line_no)
-        if payload is None:
+        found = self._read_payload(size, obj, line_no)
+        if found is None:
             self.truncated_at = line_no
             return None, line_no + 1
+        payload, newlines = found
         event = decode_event(obj, line_no, self.header, payload)
         self._after_raw, self._raw_size = line_no, size
-        return event, line_no + 2 + payload.count(b"\n")
+        return event, line_no + 2 + newlines
 
-    def _read_payload(self, size: int, obj: dict[str, Any], line_no: int) -> bytes | None:
-        """The raw bytes after a line, or None if the file ends before they do.
+    def _read_payload(
+        self, size: int, obj: dict[str, Any], line_no: int
+    ) -> tuple[bytes, int] | None:
+        """The raw payload after a line (as its sink keeps it) and the newlines in it, or None
+        if the file ends before it does.
 
         A count that claims more than the file holds is never read: if events follow the
         line, the count is damaged; if not, a crash cut the payload short.
@@ -243,17 +288,19 @@ class RecordingReader:
         if size > self._file_size(line_no) - start:
             self._check_nothing_follows(obj, line_no)
             return None
-        pieces, left = [], size
+        sink, left, newlines = self._sink(start, inline=False), size, 0
         while left:
             piece = self._read(min(left, PAYLOAD_PIECE), line_no)
             if not piece:
                 return None  # the file shrank under us
-            pieces.append(piece)
+            sink.add(piece)
+            newlines += piece.count(b"\n")
             left -= len(piece)
+            self._report()
         if self._read(1, line_no) not in (b"\n", b""):
             reason = f"the {size} raw bytes after this line do not end with a newline"
             raise RecordingError(f"{reason}: the file is damaged", line_no=line_no)
-        return b"".join(pieces)
+        return sink.value(), newlines
 
     def _check_nothing_follows(self, obj: dict[str, Any], line_no: int) -> None:
         """A raw count beyond the end of the file: damage if later events follow it.
@@ -266,6 +313,7 @@ class RecordingReader:
             return
         carry = b""
         while piece := self._read(PAYLOAD_PIECE, line_no):
+            self._report()
             lines = (carry + piece).split(b"\n")
             carry = lines.pop()[-LINE_LIMIT:]
             if any(_later_event(line, seq) for line in lines):
@@ -294,7 +342,9 @@ class RecordingReader:
             self.truncated_at = line_no
             return None, line_no + 1
         self._seek(start + found.end(), line_no)
-        payload = self._decode_base64(end - (start + found.end()), line_no)
+        sink = self._sink(start + found.end(), inline=True)
+        self._decode_base64(sink, end - (start + found.end()), line_no)
+        payload = sink.value()
         tail = self._readline(line_no, LINE_LIMIT)
         if not tail.endswith(b"\n"):
             raise RecordingError("the line is damaged after its inline payload", line_no=line_no)
@@ -309,27 +359,30 @@ class RecordingReader:
         """The file offset of the newline ending the current line, or None at the end of file."""
         position = self._tell(line_no)
         while piece := self._read(PAYLOAD_PIECE, line_no):
+            self._report()
             newline = piece.find(b"\n")
             if newline >= 0:
                 return position + newline
             position += len(piece)
         return None
 
-    def _decode_base64(self, most: int, line_no: int) -> bytes:
-        """Decode base64 up to its closing quote, reading at most ``most`` bytes of it."""
-        pieces, carry, left = [], b"", most
+    def _decode_base64(self, sink: PayloadSink, most: int, line_no: int) -> None:
+        """Decode base64 up to its closing quote into ``sink``, reading at most ``most`` bytes
+        of it."""
+        carry, left = b"", most
         while left > 0:
             text = self._read(min(left, _BASE64_PIECE), line_no)
             left -= len(text)
             quote = text.find(b'"')
             if quote >= 0:
                 self._seek(self._tell(line_no) - len(text) + quote + 1, line_no)
-                pieces.append(_base64(carry + text[:quote], line_no, final=True))
-                return b"".join(pieces)
+                sink.add(_base64(carry + text[:quote], line_no, final=True))
+                return
             text = carry + text
             whole = len(text) - len(text) % 4
-            pieces.append(_base64(text[:whole], line_no, final=False))
+            sink.add(_base64(text[:whole], line_no, final=False))
             carry = text[whole:]
+            self._report()
         raise RecordingError("field 'data_b64' should be base64 text", line_no=line_no)
 
     def _tell(self, line_no: int) -> int:
