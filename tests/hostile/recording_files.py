@@ -35,6 +35,11 @@ COMMANDS: dict[str, list[str]] = {
 """Every command that reads a recording; ``--open`` is refused by the command line's own
 check, before the UI starts. Replay's target is never contacted: the file is refused first."""
 
+READ_BEFORE_STARTING = {name: args for name, args in COMMANDS.items() if name != "--open"}
+"""The commands that read a whole recording before they start. ``--open`` checks on the command
+line only what the header shows: the UI indexes the rest with its progress shown, and says
+there what damage it meets (tests/hostile/test_watch_big_recordings.py)."""
+
 
 @dataclass(frozen=True)
 class Run:

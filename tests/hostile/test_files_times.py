@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.hostile.recording_files import (
-    COMMANDS,
+    READ_BEFORE_STARTING,
     SAMPLE,
     one_line_error,
     run_workbench,
@@ -89,10 +89,10 @@ def test_a_header_time_no_consumer_can_use_is_damage_at_line_1(
         read_recording(path)
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", READ_BEFORE_STARTING)
 def test_every_command_refuses_a_nan_time_in_one_line(tmp_path: Path, command: str) -> None:
     path = spoiled(tmp_path / "nan.jsonl", setting("t", math.nan))
-    run = run_workbench([*COMMANDS[command], str(path)], tmp_path)
+    run = run_workbench([*READ_BEFORE_STARTING[command], str(path)], tmp_path)
     assert run.status == 2, run
     assert "line 7: field 't' should be a finite number of seconds" in one_line_error(run)
 

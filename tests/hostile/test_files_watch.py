@@ -18,7 +18,7 @@ from textual.widgets import Input
 from tests.hostile.recording_files import setting, spoiled
 from tests.hostile.test_files_times import backwards
 from tests.ui.helpers import wait_until
-from workbench.recording.reader import read_recording
+from workbench.recording.index import Indexing, index_recording
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.open_recording import OpenRecordingScreen
 from workbench.ui.screens.watch import WatchScreen
@@ -61,7 +61,7 @@ async def test_the_picker_explains_a_refused_file_and_the_app_lives_on(
 
 
 async def test_a_recording_whose_time_runs_backwards_plays_to_the_end(tmp_path: Path) -> None:
-    recording = read_recording(spoiled(tmp_path / "back.jsonl", backwards))
+    recording = index_recording(spoiled(tmp_path / "back.jsonl", backwards))
     app = WorkbenchApp(watch=recording)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
@@ -77,7 +77,7 @@ async def test_a_billion_second_pause_waits_without_breaking_anything(tmp_path: 
         if index == 20:
             event["t"] = 1e9  # the largest time the reader allows
 
-    recording = read_recording(spoiled(tmp_path / "far.jsonl", far_future))
+    recording = index_recording(spoiled(tmp_path / "far.jsonl", far_future))
     app = WorkbenchApp(watch=recording)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
@@ -94,17 +94,18 @@ async def test_a_billion_second_pause_waits_without_breaking_anything(tmp_path: 
 async def test_the_picker_reads_off_the_screen_and_escape_leaves_a_slow_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A big recording (here: a disk that answers only when told) is read in a thread: the
+    """A big recording (here: a disk that answers only when told) is indexed in a thread: the
     picker says so, keys still work, Escape leaves at once, and the late result is dropped."""
     sample = Path(__file__).parents[2] / "recordings" / "sample-echo.jsonl"
     release, reading = threading.Event(), threading.Event()
 
-    def slow_read(path: Path) -> object:
-        reading.set()
-        assert release.wait(10), "the test never released the read"
-        return read_recording(path)
+    class SlowIndexing(Indexing):
+        def run(self) -> None:
+            reading.set()
+            assert release.wait(10), "the test never released the read"
+            super().run()
 
-    monkeypatch.setattr("workbench.ui.screens.open_recording.read_recording", slow_read)
+    monkeypatch.setattr("workbench.ui.screens.open_recording.Indexing", SlowIndexing)
     app = WorkbenchApp(recordings_dir=tmp_path / "none")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+o")
@@ -113,7 +114,7 @@ async def test_the_picker_reads_off_the_screen_and_escape_leaves_a_slow_read(
         field.value = str(sample)
         await pilot.press("enter")
         await wait_until(pilot, reading.is_set, "the read to start")
-        assert "reading" in str(app.screen.query_one("#open-error").render())
+        assert "indexing" in str(app.screen.query_one("#open-error").render())
         await pilot.press("end", "x")  # the screen still answers while the thread reads
         assert field.value == f"{sample}x"
         await pilot.press("escape")

@@ -14,7 +14,7 @@ from textual.widgets._footer import FooterKey
 
 from tests.ui.helpers import wait_until
 from workbench.codec import Mode
-from workbench.recording.reader import read_recording
+from workbench.recording.index import index_recording
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.filter import FilterScreen
 from workbench.ui.screens.help import HelpScreen, app_bindings, key_label
@@ -42,7 +42,7 @@ def footer_keys(app: WorkbenchApp) -> set[str]:
 async def test_live_screen_keys_do_nothing_while_watching_and_are_not_offered(
     tmp_path: Path,
 ) -> None:
-    app = WorkbenchApp(watch=read_recording(SAMPLE), recordings_dir=tmp_path)
+    app = WorkbenchApp(watch=index_recording(SAMPLE), recordings_dir=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, WatchScreen)

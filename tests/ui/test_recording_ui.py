@@ -11,6 +11,7 @@ import pytest
 
 from tests.ui.helpers import wait_until
 from workbench.events import Received
+from workbench.recording.index import index_recording
 from workbench.recording.reader import read_recording
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.open_recording import recordings_in
@@ -61,7 +62,7 @@ async def test_record_toggle_never_overwrites(tmp_path: Path) -> None:
 
 
 async def test_watch_a_recording_with_pause_step_and_jumps() -> None:
-    recording = read_recording(SAMPLE)
+    recording = index_recording(SAMPLE)
     app = WorkbenchApp(watch=recording)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen

@@ -29,7 +29,7 @@ from workbench.cli.arguments import (
 from workbench.crash import EXIT_CRASH, report_crash
 from workbench.messages import MessagesFileError, read_messages_file
 from workbench.recording.format import RecordingError
-from workbench.recording.reader import read_recording
+from workbench.recording.reader import RecordingReader
 from workbench.settings import config_dir, user_themes_dir
 
 if TYPE_CHECKING:
@@ -165,10 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             read_messages_file(args.messages)
         except MessagesFileError as exc:
             parser.error(str(exc))
-    watch = None
     if args.open is not None:
-        try:
-            watch = read_recording(args.open)
+        try:  # what is not a recording at all is refused here; the UI indexes the rest
+            RecordingReader(args.open).close()
         except RecordingError as exc:
             parser.error(str(exc))
     try:
@@ -179,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             connect=list(args.connect),
             connect_timeout=args.connect_timeout,
             record=args.record,
-            watch=watch,
+            watch=args.open,
             recordings_dir=args.recordings_dir,
             theme_name=args.theme,
             messages_file=args.messages,

@@ -27,7 +27,7 @@ from workbench.crash import EXIT_CRASH, report_crash
 from workbench.endpoints import BadArgument, validate_host, validate_port
 from workbench.events import Address, Error, Event, Side
 from workbench.messages import MESSAGES_FILE, MessageStore
-from workbench.recording.reader import Recording
+from workbench.recording.index import RecordingIndex
 from workbench.settings import SaveError, SettingsStore, config_dir
 from workbench.themes import (
     DEFAULT_THEME,
@@ -109,7 +109,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         connect_timeout: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         record: Path | bool = False,
-        watch: Recording | None = None,
+        watch: Path | RecordingIndex | None = None,
         recordings_dir: Path | None = None,
         theme_name: str | None = None,
         config: Path | None = None,
@@ -191,8 +191,11 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         if self._startup_record:
             record = self._startup_record
             self._start_recording(record if isinstance(record, Path) else None)
-        if self._startup_watch is not None:
-            self.push_screen(WatchScreen(self._startup_watch))
+        startup, self._startup_watch = self._startup_watch, None  # the screen owns it now
+        if isinstance(startup, Path):
+            self.action_open_recording(startup)  # indexed in the picker, progress shown
+        elif startup is not None:
+            self.push_screen(WatchScreen(startup))
         composer = self.query_one(Composer)
         composer.mode, composer.line_ending = self.settings.composer_mode, self.settings.line_ending
         self.watch(composer, "mode", lambda m: self._remember(composer_mode=m), init=False)

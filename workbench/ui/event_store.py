@@ -41,6 +41,7 @@ from workbench.events import (
     Side,
 )
 from workbench.preview import escape_bytes, is_shown_as_is
+from workbench.recording.index import payload_size
 from workbench.settings import Settings
 
 SEARCH_BYTES = 4096
@@ -361,9 +362,9 @@ class EventStore:
         bytes_in = bytes_out = 0
         for position, event in enumerate(batch, first):
             if isinstance(event, Received):
-                bytes_in += len(event.data)
+                bytes_in += payload_size(event.data)  # a watched recording's may be excerpts
             elif isinstance(event, Sent):
-                bytes_out += len(event.data)
+                bytes_out += payload_size(event.data)
             else:
                 quiet.append(position)
         self.bytes_in += bytes_in

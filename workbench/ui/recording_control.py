@@ -12,7 +12,7 @@ from pathlib import Path
 
 from textual.app import App
 
-from workbench.recording.reader import Recording
+from workbench.recording.index import RecordingIndex
 from workbench.recording.recorder import Recorder, RecordingStatus
 from workbench.recording.replay import CancellableReplay
 from workbench.recording.writer import (
@@ -27,6 +27,19 @@ from workbench.ui.screens.replay import ReplayScreen
 from workbench.ui.screens.watch import WatchScreen
 from workbench.ui.widgets.event_log import EventLog
 from workbench.wording import counted
+
+
+class _ReplayOfIndex(ReplayScreen):
+    """The replay dialog over a picked recording, which it closes when it goes (Escape, or
+    the app quitting); payloads are read from the file as the replay needs them."""
+
+    def __init__(self, index: RecordingIndex) -> None:
+        super().__init__(index.whole())
+        self._index = index
+
+    def on_unmount(self) -> None:
+        self.cancel_replay()  # ReplayScreen's own handler runs too; this one must run first
+        self._index.close()
 
 
 class RecordingControl(App[None]):
@@ -82,19 +95,20 @@ class RecordingControl(App[None]):
             f"{counted(status.events, 'event')}"
         )
 
-    def action_open_recording(self) -> None:
-        self.push_screen(OpenRecordingScreen(self.recordings_dir), self._watch)
+    def action_open_recording(self, path: Path | None = None) -> None:
+        """Pick a recording to watch (``path``: that one, indexed at once, as ``--open``)."""
+        self.push_screen(OpenRecordingScreen(self.recordings_dir, path), self._watch)
 
-    def _watch(self, recording: Recording | None) -> None:
+    def _watch(self, recording: RecordingIndex | None) -> None:
         if recording is not None:
-            self.push_screen(WatchScreen(recording))
+            self.push_screen(WatchScreen(recording))  # which closes it when it goes
 
     def action_replay_recording(self) -> None:
         self.push_screen(OpenRecordingScreen(self.recordings_dir), self._replay_screen)
 
-    def _replay_screen(self, recording: Recording | None) -> None:
+    def _replay_screen(self, recording: RecordingIndex | None) -> None:
         if recording is not None:
-            self.push_screen(ReplayScreen(recording))
+            self.push_screen(_ReplayOfIndex(recording))
 
     def on_replay_screen_run(self, request: ReplayScreen.Run) -> None:
         screen = request.screen

@@ -8,6 +8,10 @@ only wakes up, hands the log everything due in one batch (within FRAME_BUDGET, t
 frame), and sleeps until the next event is due: a frame while events are dense, the recorded
 gap (up to MAX_SLEEP) while they are not, nothing while paused or finished. One wake-up is
 pending at a time; every key that changes the pace cancels it and plays at once.
+
+The screen watches an index (``workbench.recording.index``), never the whole file: the log
+holds the index's events, whose big payloads are only excerpts, and the payload view reads the
+bytes it shows from the file. The screen owns the index and closes it when it goes.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from workbench.events import Event
+from workbench.recording.format import RecordingError
+from workbench.recording.index import RecordingIndex, payload_size
 from workbench.recording.playback import Playback
-from workbench.recording.reader import Recording
+from workbench.ui.event_store import payload_of
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.widgets.event_log import EventLog
 from workbench.wording import counted
@@ -74,10 +80,10 @@ class WatchScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back to live"),
     ]
 
-    def __init__(self, recording: Recording) -> None:
+    def __init__(self, recording: RecordingIndex) -> None:
         super().__init__()
         self.recording = recording
-        self.playback = Playback(recording.events)
+        self.playback = Playback(recording.rows)
         self._wake: asyncio.TimerHandle | None = None
         self._status: tuple[object, float] = ((), -STATUS_EVERY)  # (what it said, when)
         self._gone = False  # unmounted: a wake-up already queued must not start another
@@ -100,6 +106,7 @@ class WatchScreen(Screen[None]):
     def on_unmount(self) -> None:
         self._gone = True
         self._cancel_wake()
+        self.recording.close()  # the events go with the screen; the file goes now
 
     # -- pacing: one wake-up at a time, each hands over everything due (see Playback) ---------
 
@@ -202,8 +209,21 @@ class WatchScreen(Screen[None]):
     def action_replay(self) -> None:
         from workbench.ui.screens.replay import ReplayScreen
 
-        self.app.push_screen(ReplayScreen(self.recording))
+        self.app.push_screen(ReplayScreen(self.recording.whole()))
 
     def on_event_log_selected(self, message: EventLog.Selected) -> None:
         message.stop()
-        self.app.push_screen(PayloadScreen(message.event))
+        data = payload_of(message.event)
+        if data is None:
+            self.app.push_screen(PayloadScreen(message.event))
+            return
+
+        def read_at(offset: int, length: int) -> bytes:
+            """Read from the file when the payload view asks: it asks a page at a time."""
+            try:
+                return self.recording.read(data, offset, length)
+            except RecordingError as exc:
+                self.notify(str(exc), title="cannot read the payload", severity="error")
+                return b""
+
+        self.app.push_screen(PayloadScreen(message.event, read_at, payload_size(data)))

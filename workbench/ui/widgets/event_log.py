@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from workbench.events import Event
 from workbench.preview import escape_bytes, hex_inline
+from workbench.recording.index import payload_size
 from workbench.ui.event_store import PAYLOAD_CAP, EventStore, clock, detail, payload_of
 
 ARROWS = {"send": "→", "recv": "←"}
@@ -333,7 +334,7 @@ class EventLog(ScrollView, can_focus=True):
         style = self.get_component_rich_style
         kind_style = style(KIND_CLASSES.get(event.kind, "event-log--meta"))
         data = payload_of(event)
-        size = "" if data is None else f"{len(data):>10,}"
+        size = "" if data is None else f"{payload_size(data):>10,}"  # data may be an excerpt
         cells = [
             (clock(event.wall), style("event-log--time")),
             (f"  #{event.conn:<5}", style("event-log--conn")),
