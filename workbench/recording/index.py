@@ -170,14 +170,20 @@ class RecordingIndex:
     payload read back when its event is asked for. ``close`` when done.
     """
 
-    def __init__(self, reader: _Indexer, rows: list[Event]) -> None:
-        self.path = reader.path
-        self.header = reader.header
-        self.truncated = reader.truncated
-        self.warning = reader.warning
-        self.rows = rows
-        self._file: BinaryIO | None = reader.file
+    def __init__(self, recording: Recording, file: BinaryIO | None) -> None:
+        self.path = recording.path
+        self.header = recording.header
+        self.truncated = recording.truncated
+        self.warning = recording.warning
+        self.rows: Sequence[Event] = recording.events
+        self._file = file
         self._lock = threading.Lock()  # a read never meets a closed (or reused) descriptor
+
+    @classmethod
+    def of(cls, recording: Recording) -> RecordingIndex:
+        """An index over a recording already in memory (tests, tools): its payloads are all
+        there, so it reads nothing from a file and has nothing to close."""
+        return cls(recording, None)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -313,7 +319,8 @@ class Indexing:
         except BaseException:
             reader.close()
             raise
-        index = RecordingIndex(reader, self._rows)
+        found = Recording(reader.path, reader.header, self._rows, reader.truncated, reader.warning)
+        index = RecordingIndex(found, reader.file)
         self.done = self.total
         with self._lock:
             if not self._cancelled:

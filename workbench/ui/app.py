@@ -28,6 +28,7 @@ from workbench.endpoints import BadArgument, validate_host, validate_port
 from workbench.events import Address, Error, Event, Side
 from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.index import RecordingIndex
+from workbench.recording.reader import Recording
 from workbench.settings import SaveError, SettingsStore, config_dir
 from workbench.themes import (
     DEFAULT_THEME,
@@ -109,7 +110,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         connect_timeout: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         record: Path | bool = False,
-        watch: Path | RecordingIndex | None = None,
+        watch: Path | RecordingIndex | Recording | None = None,
         recordings_dir: Path | None = None,
         theme_name: str | None = None,
         config: Path | None = None,

@@ -29,6 +29,7 @@ from workbench.events import Event
 from workbench.recording.format import RecordingError
 from workbench.recording.index import RecordingIndex, payload_size
 from workbench.recording.playback import Playback
+from workbench.recording.reader import Recording
 from workbench.ui.event_store import payload_of
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.widgets.event_log import EventLog
@@ -80,8 +81,10 @@ class WatchScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back to live"),
     ]
 
-    def __init__(self, recording: RecordingIndex) -> None:
+    def __init__(self, recording: RecordingIndex | Recording) -> None:
         super().__init__()
+        if isinstance(recording, Recording):
+            recording = RecordingIndex.of(recording)  # all in memory already
         self.recording = recording
         self.playback = Playback(recording.rows)
         self._wake: asyncio.TimerHandle | None = None
