@@ -103,7 +103,8 @@ async def test_a_file_goes_to_every_peer_when_all_peers_are_the_target(tmp_path:
                         )
                     )
             await wait_until(pilot, lambda: len(app.model.live_peers(app.listener_id)) == 2, "2")
-            await pilot.press("f4")
+            # Listening made every peer the target (F4 would now toggle that off again).
+            assert app.query_one(Composer).target_label == "→ all peers (2)"
             await choose_file(app, pilot, source)
             await wait_until(pilot, lambda: app.file_jobs != [], "the send to start")
             job = app.file_jobs[-1]

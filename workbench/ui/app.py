@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
 
 from workbench.crash import EXIT_CRASH, report_crash
 from workbench.endpoints import BadArgument, validate_host, validate_port
-from workbench.events import Address, Error, Event, Side
+from workbench.events import Address, Error, Event, Received, Sent, Side
 from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.index import RecordingIndex
 from workbench.recording.reader import Recording
@@ -46,15 +47,15 @@ from workbench.ui.bridge import (
 )
 from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
-from workbench.ui.model import SessionModel
+from workbench.ui.model import ListenerView, SessionModel
 from workbench.ui.recording_control import RecordingControl
 from workbench.ui.screens.filter import FilterScreen, LogFilter
-from workbench.ui.screens.help import HelpScreen
+from workbench.ui.screens.help import HelpScreen, key_label
 from workbench.ui.screens.messages import MessageChoice, MessagesScreen
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.screens.watch import WatchScreen
 from workbench.ui.widgets.client_tab import ClientSession
-from workbench.ui.widgets.composer import Composer
+from workbench.ui.widgets.composer import NO_TARGET, Composer
 from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.server_pane import ServerPane
 
@@ -84,7 +85,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         Binding("f1", "help", "Help"),
         Binding("f2", "cycle_mode", "Mode"),
         Binding("f3", "cycle_line_ending", "Line end"),
-        Binding("f4", "target_all_peers", "All peers"),
+        Binding("f4", "target_all_peers", "All peers on/off"),
         Binding("f5", "toggle_listen", "Listen/Stop"),
         Binding("f6", "new_client", "New tab"),
         Binding("f7", "close_client", "Close tab"),
@@ -97,6 +98,8 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         Binding("ctrl+s", "saved_messages", "Saved messages"),
         Binding("ctrl+f", "send_file", "Send file"),
         Binding("ctrl+g", "stop_file", "Stop file send", show=False),
+        Binding("ctrl+n", "focus_peers", "Pick a peer"),
+        Binding("ctrl+y", "focus_tabs", "Pick a tab"),
         Binding("ctrl+l", "focus_log", "Event log", show=False),
         Binding("escape", "focus_composer", "Composer", show=False),
     ]
@@ -135,7 +138,11 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self.model = SessionModel()
         self.bridge = bridge(self)  # tests pass workbench.testing.FakeBridge
         self.listener_id: int | None = None
+        self._bound_shown: int | None = None  # the listener whose address the fields show
+        self._filled: tuple[str, str] | None = None  # (host, port) the fields were given
+        self._asked: tuple[str, str] = ("", "")  # and what was asked for that listener
         self.target: Target | None = None
+        self._before_all: Target | None = None  # where F4 goes back to from all peers
         self._startup_listen = listen
         self._startup_connect = list(connect)
         self.connect_timeout = connect_timeout or self.settings.connect_timeout
@@ -173,7 +180,10 @@ class WorkbenchApp(RecordingControl, FileSendControl):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
-            yield ServerPane(self.settings.host, self.settings.port, id="server")
+            listen = self._startup_listen  # --listen: the fields show where, from the start
+            host = listen.host if listen else self.settings.host
+            port = str(listen.port) if listen else self.settings.port
+            yield ServerPane(host, port, id="server")
             with Vertical(id="clients-box"):
                 yield Static(Text(NO_CLIENTS), id="no-clients")
                 yield TabbedContent(id="clients")
@@ -229,6 +239,8 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             if session.conn_id in by_conn:
                 session.add_traffic(by_conn[session.conn_id])
         self._error_notices.add([event for event in events if isinstance(event, Error)])
+        if any(not isinstance(event, Sent | Received) for event in events):
+            self._refresh_target()  # a peer closing: the target line says so now, not later
         self._panes_due()
 
     def _panes_due(self) -> None:
@@ -345,7 +357,12 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         pane = self.query_one(ServerPane)
         listener = self.model.listeners.get(self.listener_id) if self.listener_id else None
         if self.listener_id in changed or changed & {p.id for p in self.model.peers_of(None)}:
-            pane.show_listener(listener, len(self.model.live_peers(self.listener_id)))
+            pane.show_listener(listener, len(self.model.live_peers(None)))
+        if listener and listener.listening and listener.local and self._bound_shown != listener.id:
+            self._bound_shown = listener.id
+            self._filled = (listener.local.host, str(listener.local.port))
+            pane.show_bound(listener.local)
+            self._remember(host=self._asked[0], port=self._asked[1])  # it worked: keep it
         peers = [p for p in self.model.peers_of(None) if p.id in changed]
         pane.forget_peers(self.model.take_forgotten(), self.model.forgotten[Side.PEER])
         if pane.show_peers(peers, self._clock()):
@@ -372,16 +389,27 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         return view is None or view.listening
 
     def _listen(self, host: str, port: str) -> None:
+        """Listen where asked. Once listening, the settings keep what was asked (not a port
+        that failed to bind), and the fields show the bound address (see ``_show_server``).
+
+        The fields show the real port when 0 was asked, so that F5 after a stop listens again
+        where the peers know to connect. Listening again from those fields keeps what was
+        asked for them in the settings, not the port the system picked: 0 stays "any free
+        port" for the next run.
+        """
         try:
             host, port_number = validate_host(host), validate_port(port, allow_zero=True)
         except BadArgument as exc:
             self.notify(str(exc), title="cannot listen", severity="error")
             return
-        self._remember(host=host, port=port)
+        if (host, str(port_number)) != self._filled:
+            self._asked = (host, port)
         self.listener_id = self.bridge.reserve_id()
+        pane = self.query_one(ServerPane)
+        pane.show_starting(str(Address(host, port_number)))
         if self.target is None:
             self._set_target(Target("all"))
-        echo = self.query_one(ServerPane).echo
+        echo = pane.echo
         self.bridge.listen(host, port_number, echo=echo, listener_id=self.listener_id)
 
     def on_server_pane_stop_requested(self, _: ServerPane.StopRequested) -> None:
@@ -389,12 +417,23 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             self.bridge.stop_listening(self.listener_id)
 
     def on_server_pane_echo_toggled(self, message: ServerPane.EchoToggled) -> None:
+        """Echo is the server pane's: its listener now, and the peers an earlier one accepted."""
+        listeners = self._peer_listeners()
         if self.listener_id is not None:
-            self.bridge.set_echo(self.listener_id, message.on)
+            listeners.add(self.listener_id)
+        for listener in listeners:
+            self.bridge.set_echo(listener, message.on)
+
+    def _peer_listeners(self) -> set[int]:
+        """The listeners whose peers are still open: a stop and a listen again keep the peers
+        the first one accepted, and "all peers" still means them too."""
+        return {p.listener for p in self.model.live_peers(None) if p.listener is not None}
 
     def on_server_pane_peer_chosen(self, message: ServerPane.PeerChosen) -> None:
         chosen = message.conn
         self._set_target(Target("all") if chosen is None else Target("peer", peer=chosen))
+        if message.confirmed:
+            self.query_one(Composer).focus_input()  # chosen with Enter: now type the message
 
     def on_server_pane_peer_action(self, message: ServerPane.PeerAction) -> None:
         self.bridge.close(message.conn, reset=message.reset)
@@ -441,8 +480,9 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             self.bridge.send(target.session.conn_id, data)
         elif target.kind == "peer" and target.peer is not None:
             self.bridge.send(target.peer, data)
-        elif target.kind == "all" and self.listener_id is not None:
-            self.bridge.broadcast(self.listener_id, data)
+        elif target.kind == "all":
+            for listener in sorted(self._peer_listeners()):
+                self.bridge.broadcast(listener, data)
 
     def action_saved_messages(self) -> None:
         composer = self.query_one(Composer)
@@ -461,7 +501,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             composer.input.cursor_position = len(message.text)
             composer.focus_input()
         elif not composer.can_send:
-            self.notify("nothing to send to: listen (F5) or connect a tab (F8)", severity="warning")
+            self.notify(composer.no_target, severity="warning", markup=False)
         else:
             self._send(message.data())
 
@@ -476,8 +516,8 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             return [target.session.conn_id]
         if target.kind == "peer" and target.peer is not None:
             return [target.peer]
-        if target.kind == "all" and self.listener_id is not None:
-            return [peer.id for peer in self.model.live_peers(self.listener_id)]
+        if target.kind == "all":
+            return [peer.id for peer in self.model.live_peers(None)]
         return []
 
     def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
@@ -501,23 +541,77 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             self._set_target(Target("peer", peer=peer))
 
     def _set_target(self, target: Target) -> None:
+        if target.kind == "all" and self.target is not None and self.target.kind != "all":
+            self._before_all = self.target
         self.target = target
         self._refresh_target()
 
+    def action_target_all_peers(self) -> None:
+        """F4: all peers, or back from all peers to the tab or peer chosen before."""
+        if self.target is None or self.target.kind != "all":
+            self._set_target(Target("all"))
+            return
+        before, self._before_all = self._before_all, None
+        peer = self.model.connections.get(before.peer) if before and before.peer else None
+        if before is not None and peer is not None and peer.alive:
+            self._set_target(before)
+        elif before is not None and before.session is not None and before.session.is_attached:
+            self._set_target(before)
+        elif session := self.active_session():
+            self._set_target(Target("client", session=session))
+        else:
+            self.target = None
+            self._refresh_target()
+
+    def action_focus_peers(self) -> None:
+        """Ctrl+N: to the peers table; the peer under the cursor is the target (see
+        ``on_descendant_focus``), arrows choose another, Enter goes back to the composer."""
+        if not self.query_one(ServerPane).focus_peers():
+            self.notify(f"no peers to pick: {self._state_keys()}", markup=False)
+
+    def action_focus_tabs(self) -> None:
+        """Ctrl+Y: to the client tabs' strip; the tab shown is the target, ←/→ choose another,
+        Enter (or Escape) goes back to the composer."""
+        session = self.active_session()
+        if session is None:
+            self.notify(f"no client tabs to pick: {self._state_keys()}", markup=False)
+            return
+        self.query_one(TabbedContent).query_one(Tabs).focus()
+        self._set_target(Target("client", session=session))
+
+    def on_key(self, event: events.Key) -> None:
+        """Enter on the tabs' strip: this tab it is, back to the composer (as in the peers)."""
+        if event.key == "enter" and isinstance(self.focused, Tabs):
+            event.stop()
+            self.query_one(Composer).focus_input()
+
     def _refresh_target(self) -> None:
-        """The composer says where Enter will send, and refuses when nowhere is live."""
+        """The composer says where Enter will send, how to change that, and why it refuses
+        when nowhere is live. Called for every batch that opens or closes anything, so the
+        line is never behind the connections it names."""
         composer = self.query_one(Composer)
-        label, live = self._describe_target()
+        label, live, trouble = self._describe_target()
+        keys = self._state_keys()
         composer.target_label = label
+        composer.target_keys = keys
+        composer.no_target = f"{trouble}: {keys}" if trouble else NO_TARGET
         composer.can_send = live
 
-    def _describe_target(self) -> tuple[str, bool]:
+    def _describe_target(self) -> tuple[str, bool, str]:
+        """The target line, whether Enter can send there, and if not, what is in the way."""
         target = self.target
         if target is None:
-            return "→ nothing yet: Listen (F5) or open a client tab (F6)", False
+            return "→ nothing yet", False, "no target yet"
         if target.kind == "all":
-            count = len(self.model.live_peers(self.listener_id))
-            return f"→ all peers ({count})", count > 0
+            peers = self.model.live_peers(None)
+            if peers:
+                done = sum(peer.peer_done for peer in peers)  # sent FIN: open until we close
+                note = f" — {done} done sending" if done else ""
+                return f"→ all peers ({len(peers)}){note}", True, ""
+            listener = self._listener_view()
+            if listener is not None and listener.listening and listener.local is not None:
+                return "→ all peers (0)", False, f"no peer is connected to {listener.local} yet"
+            return "→ all peers (0)", False, "no peer is connected"
         if target.kind == "peer":
             conn_id = target.peer
         else:
@@ -525,14 +619,49 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         view = self.model.connections.get(conn_id) if conn_id is not None else None
         if view is None:
             if target.kind == "peer":  # closed long ago: the model keeps the newest closed
-                return f"→ peer #{conn_id} — closed", False
-            return "→ client tab, not connected (F8 connects)", False
+                return f"→ peer #{conn_id} — closed", False, f"peer #{conn_id} — closed"
+            return "→ client tab, not connected", False, "this tab is not connected (F8 connects)"
         who = "client" if target.kind == "client" else "peer"
         live = view.alive and not view.we_done
         suffix = "" if live else f" — {view.state}"
         if view.backlog_note:
             suffix = f" — {view.backlog_note}"
-        return f"→ {who} #{view.id} {view.remote}{suffix}", live
+        trouble = "" if live else f"{who} #{view.id} — {view.state}"
+        if not live and target.kind == "client" and not view.alive:
+            trouble += " (F8 connects again)"
+        return f"→ {who} #{view.id} {view.remote}{suffix}", live, trouble
+
+    def _state_keys(self) -> str:
+        """The keys that change the target, as things stand: only what would work now."""
+        # The tabs' own state, not a query of the screen: this runs for every batch that opens
+        # or closes anything, and a query cost 3000 churning peers a third of their time.
+        peers, tabs = bool(self.model.live_peers(None)), bool(self.query_one(TabbedContent).active)
+        keys = []
+        if peers:
+            keys.append(f"{self._key('focus_peers')} a peer")
+        keys.append(
+            f"{self._key('focus_tabs')} a tab" if tabs else f"{self._key('new_client')} new tab"
+        )
+        all_on = self.target is not None and self.target.kind == "all"
+        listener = self._listener_view()
+        listening = listener is not None and listener.listening
+        if all_on or peers or listening:
+            keys.append(f"{self._key('target_all_peers')} all peers on/off")
+        starting = self.listener_id is not None and listener is None
+        if not (listening or starting or peers):
+            keys.append(f"{self._key('toggle_listen')} listen")
+        return " · ".join(keys)
+
+    def _listener_view(self) -> ListenerView | None:
+        return self.model.listeners.get(self.listener_id) if self.listener_id else None
+
+    @classmethod
+    def _key(cls, action: str) -> str:
+        """The key bound to ``action`` as the help names it ('Ctrl+N'), from the bindings."""
+        for binding in cls.BINDINGS:
+            if isinstance(binding, Binding) and binding.action == action:
+                return key_label(binding.key)
+        raise KeyError(action)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -593,9 +722,6 @@ class WorkbenchApp(RecordingControl, FileSendControl):
 
     def action_toggle_listen(self) -> None:
         self.query_one(ServerPane).request_listen_toggle()
-
-    def action_target_all_peers(self) -> None:
-        self._set_target(Target("all"))
 
     def action_cycle_mode(self) -> None:
         self.query_one(Composer).cycle_mode()

@@ -26,7 +26,10 @@ EXPLAIN = {
         "composer mode: text · escapes (`\\r \\n \\t \\0 \\xNN \\\\`) · hex (`de ad be ef`)"
     ),
     "cycle_line_ending": "line ending added in text modes: none · LF · CRLF",
-    "target_all_peers": "send to every peer of the server",
+    "target_all_peers": "send to every peer of the server; again: back to the tab or peer before",
+    "focus_peers": "to the peers table: ↑/↓ choose a peer, Enter sends to it from the composer",
+    "focus_tabs": "to the client tabs: ←/→ choose a tab, Enter sends to it from the composer",
+    "toggle_echo": "echo on/off: send back to each peer what it sends",
     "toggle_listen": "listen / stop listening (peers stay until closed)",
     "new_client": "new client tab: type host and port, then connect",
     "close_client": "close the current tab",

@@ -54,6 +54,7 @@ class Composer(Widget):
         padding: 0 1;
         background: $panel;
         & > Horizontal { height: 1; }
+        & #composer-target-line { height: 1; }
         & .composer-setting {
             width: auto;
             padding: 0 1;
@@ -65,12 +66,19 @@ class Composer(Widget):
         }
         & #composer-target {
             width: auto;
-            max-width: 45%;
-            margin-right: 1;
+            max-width: 70%;
+            margin-right: 2;
             color: $text-accent;
             text-wrap: nowrap;
             text-overflow: ellipsis;
             &.-dead { color: $text-muted; }
+        }
+        & #composer-target-keys {
+            width: 1fr;
+            color: $text-muted;
+            text-align: right;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
         }
         & #composer-input { width: 1fr; }
         & #composer-input.-invalid { color: $text-error; }
@@ -104,6 +112,8 @@ class Composer(Widget):
     line_ending: reactive[LineEnding] = reactive(LineEnding.LF)
     target_label: reactive[str] = reactive("")
     """Where Enter sends, set by the app; addresses in it are shown literally."""
+    target_keys: reactive[str] = reactive("")
+    """The keys that change the target, set by the app; shown right of it, on its own line."""
     can_send: reactive[bool] = reactive(False)
     """False while the target is not live: Enter then explains instead of sending."""
     file_progress: reactive[str] = reactive("")
@@ -133,12 +143,16 @@ class Composer(Widget):
         self._shown: dict[Static, str] = {}  # what each label shows now
         self._paste_note = ""  # how the last multi-line paste is spelled, until sent or cleared
         self._validate_later: Timer | None = None  # a big message's check, once typing pauses
+        self.no_target = NO_TARGET
+        """Why Enter cannot send now, and what would give it a target; set by the app."""
 
     def compose(self) -> ComposeResult:
+        with Horizontal(id="composer-target-line"):
+            yield Static(id="composer-target")
+            yield Static(id="composer-target-keys")
         with Horizontal():
             yield Static(id="composer-mode", classes="composer-setting")
             yield Static(id="composer-ending", classes="composer-setting")
-            yield Static(id="composer-target")
             yield ComposerInput(
                 self._submit, self.paste, id="composer-input", placeholder=PLACEHOLDERS[self.mode]
             )
@@ -177,6 +191,9 @@ class Composer(Widget):
     def watch_target_label(self) -> None:
         self._refresh()
 
+    def watch_target_keys(self) -> None:
+        self._refresh()
+
     def watch_can_send(self) -> None:
         self._refresh()  # a target appearing retires the "no target" notice
 
@@ -189,7 +206,7 @@ class Composer(Widget):
 
     def explain_no_target(self) -> None:
         """Say, where the user looks, that there is nowhere to send to yet."""
-        self._show_error(NO_TARGET, notice=True)
+        self._show_error(self.no_target, notice=True)
 
     def _refresh(self) -> None:
         if not self.is_mounted:
@@ -204,6 +221,9 @@ class Composer(Widget):
         if self._put(target, self.target_label):
             target.tooltip = Content(self.target_label) if self.target_label else None
         target.set_class(not self.can_send, "-dead")
+        keys = self.query_one("#composer-target-keys", Static)
+        if self._put(keys, self.target_keys):
+            keys.tooltip = Content(self.target_keys) if self.target_keys else None
         self.input.placeholder = PLACEHOLDERS[self.mode]
         self._validate()
 
@@ -280,7 +300,7 @@ class Composer(Widget):
         if not data:
             return  # empty hex, or empty text with no line ending: nothing to send
         if not self.can_send:
-            self._show_error(NO_TARGET, notice=True)
+            self._show_error(self.no_target, notice=True)
             return
         self.post_message(self.Send(data, text, self.mode))
         self._remember(text)

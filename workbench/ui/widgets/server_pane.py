@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
+from workbench.events import Address
 from workbench.ui.model import ConnectionView, ListenerView
 from workbench.ui.widgets.peer_table import PeerTable
 
@@ -38,6 +39,7 @@ class ServerPane(Vertical):
         Binding("c", "close_peer", "Close peer"),
         Binding("r", "reset_peer", "Reset peer (RST)"),
         Binding("a", "all_peers", "Send to all peers"),
+        Binding("e", "toggle_echo", "Echo on/off"),
     ]
 
     class ListenRequested(Message):
@@ -55,11 +57,15 @@ class ServerPane(Vertical):
             self.on = on
 
     class PeerChosen(Message):
-        """The user selected a peer: the composer should target it (None: all peers)."""
+        """The user selected a peer: the composer should target it (None: all peers).
 
-        def __init__(self, conn: int | None) -> None:
+        ``confirmed``: chosen with Enter, not just highlighted: the user is done choosing.
+        """
+
+        def __init__(self, conn: int | None, *, confirmed: bool = False) -> None:
             super().__init__()
             self.conn = conn
+            self.confirmed = confirmed
 
     class PeerAction(Message):
         def __init__(self, conn: int, reset: bool) -> None:
@@ -80,8 +86,10 @@ class ServerPane(Vertical):
             yield Input(self._host, placeholder="host", id="server-host", compact=True)
             yield Input(self._port, placeholder="port", id="server-port", compact=True)
         with Horizontal(classes="row"):
-            yield Button("Listen", id="listen", compact=True, variant="primary")
-            yield Button("Echo: off", id="echo", compact=True)
+            # Out of the Tab order: Enter pressed Stop by accident on the way to the peers.
+            # Their keys are F5 and e (in the peers table); the mouse still clicks them.
+            yield _unfocusable(Button("Listen", id="listen", compact=True, variant="primary"))
+            yield _unfocusable(Button("Echo: off", id="echo", compact=True))
         yield Static(id="server-status")
         yield PeerTable(id="peers")
 
@@ -92,14 +100,37 @@ class ServerPane(Vertical):
     def selected_peer(self) -> int | None:
         return self.query_one("#peers", PeerTable).cursor_peer
 
+    def focus_peers(self) -> bool:
+        """Move to the peers table, on the row the cursor is on; False if it has no rows."""
+        if self.selected_peer is None:
+            return False
+        self.query_one("#peers").focus()
+        return True
+
+    def show_bound(self, address: Address) -> None:
+        """Put the address really bound in the fields (the real port when 0 was asked; an IPv6
+        host without brackets), so that F5 after a stop listens again on the same address."""
+        self.query_one("#server-host", Input).value = address.host
+        self.query_one("#server-port", Input).value = str(address.port)
+
+    def show_starting(self, where: str) -> None:
+        """Between the request and the Listening event: F5 now neither listens nor stops."""
+        self._shown_status = None
+        status = self.query_one("#server-status", Static)
+        status.set_classes("")
+        status.update(Text(f"starting to listen on {where} …"))
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "listen":
             self.request_listen_toggle()
         elif event.button.id == "echo":
-            self.echo = not self.echo
-            event.button.label = f"Echo: {'on' if self.echo else 'off'}"
-            self.post_message(self.EchoToggled(self.echo))
+            self.action_toggle_echo()
+
+    def action_toggle_echo(self) -> None:
+        self.echo = not self.echo
+        self.query_one("#echo", Button).label = f"Echo: {'on' if self.echo else 'off'}"
+        self.post_message(self.EchoToggled(self.echo))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -121,7 +152,7 @@ class ServerPane(Vertical):
 
     def on_peer_table_selected(self, event: PeerTable.Selected) -> None:
         event.stop()
-        self.post_message(self.PeerChosen(event.conn))
+        self.post_message(self.PeerChosen(event.conn, confirmed=True))
 
     def action_close_peer(self) -> None:
         if (peer := self.selected_peer) is not None:
@@ -162,7 +193,7 @@ class ServerPane(Vertical):
             return text, "-listening"
         if view.error is not None:
             return f"{view.error.message}\n{view.error.hint}", "-error"
-        return "stopped listening — peers stay until closed", ""
+        return "stopped listening — peers stay until closed; F5 listens again", ""
 
     def show_peers(self, peers: list[ConnectionView], now: float) -> bool:
         """Add or refresh the given peers' rows, all of them at once, however many.
@@ -188,3 +219,8 @@ class ServerPane(Vertical):
     def show_durations(self, peers: list[ConnectionView], now: float) -> None:
         """The clock's tick: only the time-connected column moves without events."""
         self.query_one("#peers", PeerTable).tick(peers, now)
+
+
+def _unfocusable(button: Button) -> Button:
+    button.can_focus = False
+    return button
