@@ -143,7 +143,7 @@ def run_app(body: Callable[[WorkbenchApp, FrameClock], Awaitable[dict[str, Any]]
     """Run ``body`` against a headless app and report its result as this child's RESULT line."""
 
     async def main() -> None:
-        app = WorkbenchApp()
+        app = WorkbenchApp(freeze_startup_objects=True)  # as the workbench command runs it
         clock = FrameClock(app)
         async with app.run_test(size=SIZE):
             say("RESULT", await body(app, clock))

@@ -182,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             recordings_dir=args.recordings_dir,
             theme_name=args.theme,
             messages_file=args.messages,
+            freeze_startup_objects=True,
         )
         return run_app(app)
     except Exception as exc:  # what the app did not handle itself, e.g. while starting
