@@ -13,7 +13,7 @@ import signal
 import sys
 import termios
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from importlib import import_module
 from pathlib import Path
@@ -195,8 +195,9 @@ def run_app(app: WorkbenchApp) -> int:
 
     The handlers are installed before Textual touches the terminal and kept until the loop
     has closed, after Textual restored the terminal, so no signal can kill the process while
-    the screen is in application mode; until run_app returns, later ones are ignored (a
-    closing terminal sends several, and the first decides the status). The first stop signal
+    the screen is in application mode; after a stop signal later ones stay ignored until the
+    process has ended (a closing terminal sends several, and the first decides the status),
+    otherwise the handlers found are restored. The first stop signal
     also arms a watchdog: should the clean shutdown hang, the process still ends, terminal
     restored, SHUTDOWN_GRACE later.
     """
@@ -231,9 +232,14 @@ def run_app(app: WorkbenchApp) -> int:
     finally:
         for timer in watchdog:
             timer.cancel()
-        for signum, handler in previous.items():
-            if handler is not None:  # None: installed from C, not ours to restore
-                signal.signal(signum, handler)
+        if not watchdog:  # stopped by a signal: the process ends with its status, and a
+            _restore(previous)  # later one (a closing terminal sends several) must not kill it
+
+
+def _restore(handlers: Mapping[signal.Signals, Any]) -> None:
+    for signum, handler in handlers.items():
+        if handler is not None:  # None: installed from C, not ours to restore
+            signal.signal(signum, handler)
 
 
 def _terminal_modes() -> list[Any] | None:
