@@ -9,9 +9,11 @@ to show, exactly as the real bridge would hand them over.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import count
+from pathlib import Path
 from typing import Any, TypedDict, TypeVar
 
 from textual.message_pump import MessagePump
@@ -34,9 +36,9 @@ from workbench.events import (
     Stopped,
 )
 from workbench.recording.recorder import Recorder
-from workbench.recording.replay import CancellableReplay
+from workbench.recording.replay import CancellableReplay, ReplayReport
 from workbench.recording.writer import RecordingWriter
-from workbench.ui.bridge import EngineBridge, EngineEvents, FileSend
+from workbench.ui.bridge import EngineBridge, EngineEvents, FileSend, ReplayFinished
 
 SERVER = Address("127.0.0.1", 5000)
 """Where a story's server listens unless told otherwise."""
@@ -135,6 +137,19 @@ class Story:
         self.events.append(event)
         return event
 
+    def write(self, path: Path) -> Path:
+        """Write the story as a recording file at ``path``, its header timed to the first event.
+
+        Everything in the file comes from the story, so it reads back the same every run.
+        """
+        first = self.events[0] if self.events else None
+        wall = first.wall if first else self._mono + self._wall_offset
+        mono = first.mono if first else self._mono
+        with RecordingWriter.open(path, started_wall=wall, started_mono=mono) as writer:
+            for event in self.events:
+                writer.write(event)
+        return path
+
 
 @dataclass(frozen=True, slots=True)
 class Intent:
@@ -154,6 +169,9 @@ class FakeBridge(EngineBridge):
         super().__init__(target)
         self.intents: list[Intent] = []
         self._ids = count(1)
+        self._delivered = 0  # batches handed to the screen
+        self._handled = 0  # batches the screen said it has handled (events_shown)
+        self._replays: list[tuple[CancellableReplay, MessagePump]] = []
 
     async def start(self) -> None:
         """Nothing to start: the screen works at once."""
@@ -163,7 +181,29 @@ class FakeBridge(EngineBridge):
 
     def deliver(self, events: Iterable[Event]) -> None:
         """Hand ``events`` to the screen as one batch, as the real bridge does."""
+        self._delivered += 1
         self._target.post_message(EngineEvents(list(events)))
+
+    async def show(self, events: Iterable[Event], *, within: float = 10.0) -> None:
+        """``deliver`` the events and return once the screen has handled the batch.
+
+        The app tells the bridge after each batch it handled (``events_shown``), as it tells
+        the real one; this waits for that, failing after ``within`` seconds.
+        """
+        self.deliver(events)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self._handled < self._delivered:
+            if loop.time() > deadline:
+                raise AssertionError("the screen did not handle the events it was given")
+            await asyncio.sleep(0.005)
+
+    def finish_replay(self, report: ReplayReport) -> None:
+        """End the latest replay the UI started with ``report``, as the engine's would."""
+        if not self._replays:
+            raise AssertionError("no replay was started")
+        _run, reply_to = self._replays.pop()
+        reply_to.post_message(ReplayFinished(report))
 
     def reserve_id(self) -> int:
         return next(self._ids)
@@ -201,7 +241,8 @@ class FakeBridge(EngineBridge):
         self._note("cancel_file_send", job)
 
     def events_shown(self) -> None:
-        """Nothing waits for the screen here."""
+        """The screen handled a batch: ``show`` waits for this."""
+        self._handled += 1
 
     def start_recording(self, writer: RecordingWriter) -> Recorder:
         self._note("start_recording", writer)
@@ -212,6 +253,7 @@ class FakeBridge(EngineBridge):
 
     def replay(self, run: CancellableReplay, reply_to: MessagePump) -> None:
         self._note("replay", run)
+        self._replays.append((run, reply_to))
 
     def cancel_replay(self, run: CancellableReplay) -> None:
         self._note("cancel_replay", run)
