@@ -9,17 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import run
 from workbench import __version__
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_version_and_help_without_a_terminal() -> None:

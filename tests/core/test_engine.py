@@ -10,7 +10,7 @@ import struct
 import pytest
 import trio
 
-from tests.conftest import Collector
+from tests.core.helpers import Setup, payload, receive_exactly, wait_bytes
 from workbench.core import BadArgument, Engine, NetworkError
 from workbench.events import (
     Accepted,
@@ -18,7 +18,6 @@ from workbench.events import (
     Closer,
     Connected,
     Error,
-    Event,
     HalfClosed,
     Listening,
     PeerEof,
@@ -29,28 +28,6 @@ from workbench.events import (
 )
 
 pytestmark = pytest.mark.trio
-
-Setup = tuple[Engine, Collector]
-
-
-def payload(events: list[Event], kind: type[Sent] | type[Received]) -> bytes:
-    return b"".join(e.data for e in events if isinstance(e, kind))
-
-
-async def wait_bytes(
-    events: Collector, conn: int, kind: type[Sent] | type[Received], size: int
-) -> None:
-    await events.wait_for(lambda _: len(payload(events.of(conn), kind)) >= size)
-
-
-async def receive_exactly(stream: trio.SocketStream, size: int) -> bytes:
-    data = b""
-    with trio.fail_after(10):
-        while len(data) < size:
-            chunk = await stream.receive_some(65536)
-            assert chunk, f"EOF after {len(data)} of {size} bytes"
-            data += chunk
-    return data
 
 
 async def test_three_clients_exchange_both_ways(engine_and_events: Setup) -> None:

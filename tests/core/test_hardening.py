@@ -8,8 +8,7 @@ import socket
 import pytest
 import trio
 
-from tests.conftest import Collector
-from tests.core.test_engine import Setup, payload, receive_exactly
+from tests.core.helpers import Collector, Setup, payload, receive_exactly
 from workbench.core import Engine, NetworkError
 from workbench.events import Closed, Closer, Connecting, Error, PeerEof, Received, Sent
 

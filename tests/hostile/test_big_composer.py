@@ -13,8 +13,7 @@ import pytest
 from textual.widgets import Static
 from textual.widgets import _input as textual_input
 
-from tests.ui.helpers import wait_until
-from tests.ui.test_composer import ComposerApp
+from tests.ui.helpers import ComposerApp, wait_until
 from workbench import codec
 from workbench.codec import EncodeError, LineEnding, Mode
 from workbench.ui.widgets import composer as composer_module

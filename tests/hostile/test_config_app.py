@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from tests.hostile.test_config_messages import BAD_ENTRY, DEEP, FILE_TEXT, FOREIGN_MEMBER
+from tests.hostile.config_files import BAD_ENTRY, DEEP, FILE_TEXT, FOREIGN_MEMBER
 from tests.ui.helpers import wait_until
 from workbench.messages import MessageStore
 from workbench.ui.app import WorkbenchApp

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostile.config_files import BAD_ENTRY, DEEP, FILE_TEXT, FOREIGN_MEMBER
 from workbench.codec import Mode
 from workbench.messages import (
     MessagesFileError,
@@ -22,20 +23,8 @@ from workbench.messages import (
 )
 from workbench.settings import MAX_CONFIG_BYTES, SaveError
 
-# Odd spacing, escapes, key order and a NaN: everything a re-dump would change.
-BAD_ENTRY = '{ "name" :"typo",\n\t  "text": "caf\\u00e9", "mode": "binary",  "n": NaN }'
-FOREIGN_MEMBER = '"comment":   [ "mine",  1e3 ]'
-FILE_TEXT = (
-    '{"version": 1, "messages": [\n'
-    '  {"name": "hello", "text": "hello"},\n'
-    f"  {BAD_ENTRY},\n"
-    '  {"name": "ping", "text": "de ad", "mode": "hex"},\n'
-    "  42\n"
-    f"], {FOREIGN_MEMBER}}}\n"
-)
 HELLO = SavedMessage("hello", "hello")
 PING = SavedMessage("ping", "de ad", Mode.HEX)
-DEEP = "[" * 100_000
 
 
 def write(path: Path, text: str | bytes) -> Path:

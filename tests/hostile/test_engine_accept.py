@@ -15,7 +15,7 @@ import socket
 import pytest
 import trio
 
-from tests.core.test_engine import Setup
+from tests.core.helpers import Setup
 from workbench.core.server import Listener
 from workbench.events import Accepted, Error, Received, Sent, Stopped
 

@@ -16,7 +16,7 @@ import time
 import pytest
 import trio
 
-from tests.core.test_engine import Setup, payload
+from tests.core.helpers import Setup, payload
 from workbench.events import Accepted, Closed, Received, Sent
 
 pytestmark = pytest.mark.trio

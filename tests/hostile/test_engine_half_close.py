@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from tests.core.test_engine import Setup
+from tests.core.helpers import Setup
 from workbench.core.connection import State
 from workbench.events import Accepted, Address, Closed, Closer, Error, PeerEof, Received, Sent
 from workbench.recording.mock import MockSummary, serve_mock

@@ -11,8 +11,7 @@ import asyncio
 
 import pytest
 
-from tests.ui.helpers import wait_until
-from tests.ui.test_app import start_listening, type_and_send
+from tests.ui.helpers import start_listening, type_and_send, wait_until
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.peer_table import PeerTable

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 import trio
 
-from tests.core.test_engine import Setup
+from tests.core.helpers import Setup
 from workbench.events import Accepted, Closed, Closer, Received, Side
 from workbench.recording.format import decode_event, encode_event, new_header, parse_line
 from workbench.recording.transcript import _describe

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from tests.conftest import Collector
+from tests.core.helpers import Collector
 from workbench.core import Engine
 from workbench.events import Accepted, Closed, Closer, Error, Received, Side, Stopped
 

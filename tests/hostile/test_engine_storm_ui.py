@@ -14,8 +14,7 @@ import time
 
 import pytest
 
-from tests.ui.helpers import wait_until
-from tests.ui.test_app import start_listening
+from tests.ui.helpers import start_listening, wait_until
 from workbench.events import Closed, Closer
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.error_notices import GAP

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from tests.hostile.recording_files import (
     READ_BEFORE_STARTING,
     SAMPLE,
+    backwards,
     one_line_error,
     run_workbench,
     sample_lines,
@@ -56,11 +57,6 @@ BAD_VALUES: list[tuple[str, object, str]] = [
     ("local", "127.0.0.1:65536", "field 'local' should be \"host:port\""),
     ("remote", "\ud800:80", "field 'remote' should be \"host:port\""),
 ]
-
-
-def backwards(index: int, event: dict[str, Any]) -> None:
-    """Every event recorded 0.01 s before the one above it: an edited or spliced file."""
-    event["t"] = 100.0 - index / 100
 
 
 @pytest.mark.parametrize(

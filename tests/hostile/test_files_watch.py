@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.hostile.recording_files import setting, spoiled
-from tests.hostile.test_files_times import backwards
+from tests.hostile.recording_files import backwards, setting, spoiled
 from tests.ui.helpers import wait_until
 from workbench.recording.index import Indexing, index_recording
 from workbench.ui.app import WorkbenchApp

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import run
+from tests.helpers import run
 from tests.ui.helpers import wait_until
 from workbench.events import Address, Connecting, Error
 from workbench.settings import SettingsStore

@@ -10,8 +10,7 @@ import unicodedata
 import pytest
 from textual.widgets import Static, TextArea
 
-from tests.ui.helpers import wait_until
-from tests.ui.test_event_log import LogApp, received
+from tests.ui.helpers import LogApp, received, wait_until
 from workbench.events import Address, Received
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens import payload as payload_module

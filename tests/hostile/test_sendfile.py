@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from tests.conftest import Collector
+from tests.core.helpers import Collector
 from workbench.core import BadArgument, Engine
 from workbench.core.connection import Connection
 from workbench.core.file_send import MEMORY_BOUND, FileSend, Outcome, open_file

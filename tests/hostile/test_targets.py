@@ -19,8 +19,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Button, Input, Tabs
 
-from tests.ui.helpers import wait_until
-from tests.ui.test_app import open_tab, start_listening
+from tests.ui.helpers import open_tab, start_listening, wait_until
 from workbench.events import Address
 from workbench.settings import SettingsStore
 from workbench.ui.app import WorkbenchApp

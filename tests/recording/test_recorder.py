@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import trio
 
-from tests.conftest import Collector
+from tests.core.helpers import Collector
 from workbench.core import Engine
 from workbench.events import Accepted, Event, Received, Sent
 from workbench.recording import writer as writer_module

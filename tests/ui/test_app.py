@@ -9,10 +9,9 @@ import time
 import pytest
 from textual.widgets import Input
 
-from tests.ui.helpers import wait_until
+from tests.ui.helpers import open_tab, start_listening, type_and_send, wait_until
 from workbench.events import Address, Received, Sent
 from workbench.ui.app import WorkbenchApp
-from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.peer_table import PeerTable
@@ -28,32 +27,6 @@ def log_rows(app: WorkbenchApp) -> list[str]:
 def received_by(app: WorkbenchApp, conn: int) -> bytes:
     store = app.query_one(EventLog).store
     return b"".join(e.data for e in store.view() if isinstance(e, Received) and e.conn == conn)
-
-
-async def start_listening(app: WorkbenchApp, pilot) -> int:  # type: ignore[no-untyped-def]
-    await pilot.press("f5")
-    await wait_until(
-        pilot, lambda: app.query_one("#server-status").has_class("-listening"), "listen"
-    )
-    listener = app.model.listeners[app.listener_id]  # type: ignore[index]
-    assert listener.local is not None
-    return listener.local.port
-
-
-async def open_tab(app: WorkbenchApp, pilot, port: int) -> ClientSession:  # type: ignore[no-untyped-def]
-    await pilot.press("f6")
-    session = app.active_session()
-    assert session is not None
-    session.query_one(".client-port", Input).value = str(port)
-    await pilot.press("f8")
-    await wait_until(pilot, lambda: session.view is not None and session.view.alive, "connect")
-    return session
-
-
-async def type_and_send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
-    await pilot.press("escape")
-    await pilot.press(*text)
-    await pilot.press("enter")
 
 
 async def test_two_tabs_and_the_server_talk_both_ways() -> None:

@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from tests.ui.helpers import ComposerApp
 from workbench.codec import LineEnding, Mode
 from workbench.ui.widgets.composer import HISTORY_LIMIT, NO_TARGET, Composer
-
-
-class ComposerApp(App[None]):
-    """Just a composer with a live target, recording what it would send."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sent: list[bytes] = []
-
-    def compose(self) -> ComposeResult:
-        yield Composer()
-
-    def on_mount(self) -> None:
-        composer = self.query_one(Composer)
-        composer.can_send = True
-        composer.focus_input()
-
-    def on_composer_send(self, message: Composer.Send) -> None:
-        self.sent.append(message.data)
 
 
 def parts(app: ComposerApp) -> tuple[Composer, Input, Static]:

@@ -140,7 +140,7 @@ async def test_editing_keys_in_a_burst_apply_where_they_were_pressed() -> None:
 async def test_a_big_message_is_checked_when_typing_pauses_not_on_every_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tests.ui.test_composer import ComposerApp
+    from tests.ui.helpers import ComposerApp
     from workbench.ui.widgets import composer as composer_module
 
     checks: list[int] = []

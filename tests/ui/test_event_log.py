@@ -3,55 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from textual.app import App, ComposeResult
 from textual.widgets import Static, TextArea
 
-from workbench.events import Address, Closed, Closer, Error, Event, Received, Sent, Side
-from workbench.themes import event_variable_defaults
+from tests.ui.helpers import HOSTILE, LOCAL, REMOTE, LogApp, received
+from workbench.events import Address, Closed, Closer, Error, Event, Sent, Side
 from workbench.ui.event_store import clock
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.widgets.event_log import PAUSED, EventLog
 
-LOCAL = Address("127.0.0.1", 5000)
-REMOTE = Address("127.0.0.1", 40000)
-HOSTILE = b"\x1b[31m[bold red]boom[/]\x00\xff"
-
-
-def received(seq: int, data: bytes = b"hello", conn: int = 2) -> Received:
-    return Received(
-        seq=seq,
-        mono=0.0,
-        wall=1_700_000_000.0 + seq,
-        conn=conn,
-        side=Side.PEER,
-        local=LOCAL,
-        remote=REMOTE,
-        data=data,
-    )
-
 
 def many(start: int, count: int) -> list[Event]:
     return [received(seq, f"message {seq}".encode()) for seq in range(start, start + count)]
-
-
-class LogApp(App[None]):
-    def __init__(self, cap: int = 100_000) -> None:
-        super().__init__()
-        self.cap = cap
-        self.messages: list[EventLog.Selected | EventLog.FilterRequested] = []
-
-    def compose(self) -> ComposeResult:
-        yield EventLog(cap=self.cap)
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return event_variable_defaults(self.current_theme)
-
-    def on_event_log_selected(self, message: EventLog.Selected) -> None:
-        self.messages.append(message)
-        self.push_screen(PayloadScreen(message.event))
-
-    def on_event_log_filter_requested(self, message: EventLog.FilterRequested) -> None:
-        self.messages.append(message)
 
 
 def rows(log: EventLog) -> list[str]:

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from tests.ui.helpers import wait_until
-from tests.ui.test_app import open_tab, start_listening
+from tests.ui.helpers import open_tab, start_listening, wait_until
 from workbench.core.file_send import CHUNK, CHUNKS_PER_READ, MEMORY_BOUND, FileSend, Outcome
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.bridge import UI_LAG_BYTES

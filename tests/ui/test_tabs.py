@@ -15,8 +15,7 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.ui.helpers import wait_until
-from tests.ui.test_app import open_tab, start_listening
+from tests.ui.helpers import open_tab, start_listening, wait_until
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.help import HelpScreen
 from workbench.ui.widgets.composer import Composer
