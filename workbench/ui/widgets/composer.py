@@ -25,6 +25,7 @@ from textual.widgets import Input, Static
 from workbench import codec
 from workbench.codec import EncodeError, LineEnding, Mode
 from workbench.ui.widgets.composer_input import ComposerInput
+from workbench.ui.widgets.composer_target import ComposerTarget
 
 HISTORY_LIMIT = 500
 MODE_LABELS = {Mode.TEXT: "text", Mode.ESCAPES: "esc", Mode.HEX: "hex"}
@@ -54,7 +55,6 @@ class Composer(Widget):
         padding: 0 1;
         background: $panel;
         & > Horizontal { height: 1; }
-        & #composer-target-line { height: 1; }
         & .composer-setting {
             width: auto;
             padding: 0 1;
@@ -63,22 +63,6 @@ class Composer(Widget):
             color: $text;
             &:hover { background: $primary 60%; }
             &.-inactive { color: $text-muted; }
-        }
-        & #composer-target {
-            width: auto;
-            max-width: 70%;
-            margin-right: 2;
-            color: $text-accent;
-            text-wrap: nowrap;
-            text-overflow: ellipsis;
-            &.-dead { color: $text-muted; }
-        }
-        & #composer-target-keys {
-            width: 1fr;
-            color: $text-muted;
-            text-align: right;
-            text-wrap: nowrap;
-            text-overflow: ellipsis;
         }
         & #composer-input { width: 1fr; }
         & #composer-input.-invalid { color: $text-error; }
@@ -111,7 +95,7 @@ class Composer(Widget):
     mode: reactive[Mode] = reactive(Mode.TEXT)
     line_ending: reactive[LineEnding] = reactive(LineEnding.LF)
     target_label: reactive[str] = reactive("")
-    """Where Enter sends, set by the app; addresses in it are shown literally."""
+    """Where Enter sends, set by the app; shown on the target line (``ComposerTarget``)."""
     target_keys: reactive[str] = reactive("")
     """The keys that change the target, set by the app; shown right of it, on its own line."""
     can_send: reactive[bool] = reactive(False)
@@ -143,13 +127,14 @@ class Composer(Widget):
         self._shown: dict[Static, str] = {}  # what each label shows now
         self._paste_note = ""  # how the last multi-line paste is spelled, until sent or cleared
         self._validate_later: Timer | None = None  # a big message's check, once typing pauses
+        self._built = False  # children composed and mounted: on_mount, before is_mounted
         self.no_target = NO_TARGET
         """Why Enter cannot send now, and what would give it a target; set by the app."""
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="composer-target-line"):
-            yield Static(id="composer-target")
-            yield Static(id="composer-target-keys")
+        yield ComposerTarget(id="composer-target-line").data_bind(
+            label=Composer.target_label, keys=Composer.target_keys, live=Composer.can_send
+        )
         with Horizontal():
             yield Static(id="composer-mode", classes="composer-setting")
             yield Static(id="composer-ending", classes="composer-setting")
@@ -160,6 +145,7 @@ class Composer(Widget):
         yield Static(id="composer-file")
 
     def on_mount(self) -> None:
+        self._built = True
         self._refresh()
 
     @property
@@ -188,12 +174,6 @@ class Composer(Widget):
     def watch_line_ending(self) -> None:
         self._refresh()
 
-    def watch_target_label(self) -> None:
-        self._refresh()
-
-    def watch_target_keys(self) -> None:
-        self._refresh()
-
     def watch_can_send(self) -> None:
         self._refresh()  # a target appearing retires the "no target" notice
 
@@ -209,7 +189,7 @@ class Composer(Widget):
         self._show_error(self.no_target, notice=True)
 
     def _refresh(self) -> None:
-        if not self.is_mounted:
+        if not self._built:
             return
         hex_mode = self.mode is Mode.HEX
         ending = NO_LINE_ENDING if hex_mode else LINE_ENDING_LABELS[self.line_ending]
@@ -217,13 +197,6 @@ class Composer(Widget):
         ending_label = self.query_one("#composer-ending", Static)
         self._put(ending_label, ending)
         ending_label.set_class(hex_mode, "-inactive")
-        target = self.query_one("#composer-target", Static)
-        if self._put(target, self.target_label):
-            target.tooltip = Content(self.target_label) if self.target_label else None
-        target.set_class(not self.can_send, "-dead")
-        keys = self.query_one("#composer-target-keys", Static)
-        if self._put(keys, self.target_keys):
-            keys.tooltip = Content(self.target_keys) if self.target_keys else None
         self.input.placeholder = PLACEHOLDERS[self.mode]
         self._validate()
 
