@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from workbench import codec
 from workbench.codec import (
     EncodeError,
     LineEnding,
@@ -230,3 +231,27 @@ def test_fast_unescape_agrees_with_the_careful_one(text: str) -> None:
             return f"{error.message} @{error.position}"
 
     assert outcome(_unescape) == outcome(_unescape_carefully)
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "ending", "expected"),
+    [
+        ("no breaks", Mode.TEXT, LineEnding.CRLF, codec.Paste("no breaks", Mode.TEXT)),
+        ("de ad\nbe ef\n", Mode.HEX, LineEnding.LF, codec.Paste("de ad be ef ", Mode.HEX)),
+        ("one line\n", Mode.TEXT, LineEnding.LF, codec.Paste("one line", Mode.TEXT)),
+    ],
+)
+def test_a_paste_without_inner_breaks_goes_in_as_it_reads(
+    text: str, mode: Mode, ending: LineEnding, expected: codec.Paste
+) -> None:
+    assert codec.spell_paste(text, mode, ending) == expected
+
+
+def test_a_text_paste_with_breaks_is_spelled_for_escapes_sending_each_break_as_the_ending() -> None:
+    pasted = codec.spell_paste("GET / HTTP/1.0\nHost: x\\y\n\n", Mode.TEXT, LineEnding.CRLF)
+    assert pasted.mode is Mode.ESCAPES
+    assert pasted.text == "GET / HTTP/1.0\\r\\nHost: x\\\\y\\r\\n"
+    assert codec.encode(pasted.text, pasted.mode, LineEnding.CRLF) == (
+        b"GET / HTTP/1.0\r\nHost: x\\y\r\n\r\n"
+    )
+    assert "3 lines" in pasted.note and "\\r\\n" in pasted.note

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import TypeVar
 
@@ -113,6 +114,53 @@ def text_to_escapes(text: str) -> str:
     """Spell TEXT-mode ``text`` for ESCAPES mode so it encodes to the same bytes: backslashes
     are doubled and ASCII control characters become escapes; other text is left readable."""
     return text.translate(_TEXT_TO_ESCAPES)
+
+
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+"""A pasted line break of any kind; the group keeps the breaks in ``split``'s result."""
+
+
+@dataclass(frozen=True, slots=True)
+class Paste:
+    """Pasted text as the composer should take it: ``text`` to insert at the cursor, in
+    ``mode`` (a text-mode paste with line breaks is spelled for escapes mode), and a ``note``
+    saying how the line breaks are sent (empty when there are none to explain)."""
+
+    text: str
+    mode: Mode
+    note: str = ""
+
+
+def spell_paste(text: str, mode: Mode, ending: LineEnding) -> Paste:
+    """Spell pasted ``text`` for a one-line composer in ``mode``, keeping every line.
+
+    A paste reads as if typed: each line break is a line ending (as chosen; as pasted when
+    the ending is "none"), and one final break is the Enter still to press. So pasting
+    ``GET / HTTP/1.0⏎Host: x⏎⏎`` then Enter with CRLF sends the request byte for byte. In
+    text mode a one-line input cannot show a line break, so a paste with breaks is spelled
+    for escapes mode (the breaks shown as ``\r\n``), and the composer switches to it,
+    respelling what was already typed. In hex mode line breaks are spaces.
+    """
+    parts = _LINE_BREAK.split(text)  # lines with the breaks between them: [l0, b0, l1, ...]
+    if mode is Mode.HEX:
+        return Paste(" ".join(parts[::2]), mode)
+    if ending is not LineEnding.NONE and len(parts) > 1 and parts[-1] == "":
+        del parts[-2:]  # the final break is the Enter that will send it
+    if len(parts) == 1:
+        return Paste(parts[0], mode)
+    lines = parts[::2]
+    breaks = [ending.bytes.decode() or pasted for pasted in parts[1::2]]
+    if mode is Mode.TEXT:
+        lines = [text_to_escapes(line) for line in lines]
+    spelled = lines[0]
+    for line_break, line in zip(breaks, lines[1:], strict=True):
+        spelled += text_to_escapes(line_break) + line
+    shown = text_to_escapes(breaks[0]) if len(set(breaks)) == 1 else "line breaks"
+    note = (
+        f"pasted {len(lines)} lines: each line break is sent as {shown} "
+        "(escapes mode shows them; Enter adds the last line ending)"
+    )
+    return Paste(spelled, Mode.ESCAPES, note)
 
 
 def to_hex(data: bytes) -> str:

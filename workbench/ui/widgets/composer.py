@@ -8,7 +8,6 @@ quoting typed characters) is drawn as plain ``Content``, never parsed as markup.
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from textual import events
@@ -42,8 +41,6 @@ VALIDATE_AT_ONCE_LIMIT = 64 * 1024
 VALIDATE_PAUSE = 0.25
 """Seconds without a key after which a longer message is validated."""
 NO_TARGET = "no target: open a client tab (F6), or listen (F5) and wait for a peer"
-LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
-"""A pasted line break of any kind; the group keeps the breaks in ``split``'s result."""
 
 
 class Composer(Widget):
@@ -283,40 +280,15 @@ class Composer(Widget):
     # -- pasting ------------------------------------------------------------------------------
 
     def paste(self, text: str) -> None:
-        """Put pasted ``text`` at the cursor, keeping every line.
-
-        A paste reads as if typed: each line break is a line ending (as chosen; as pasted when
-        the ending is "none"), and one final break is the Enter still to press. So pasting
-        ``GET / HTTP/1.0⏎Host: x⏎⏎`` then Enter with CRLF sends the request byte for byte. In
-        text mode a one-line input cannot show a line break, so a paste with breaks switches
-        to escapes mode (the breaks shown as ``\r\n``, what was typed respelled to send the
-        same bytes) and says so below the input. In hex mode line breaks are spaces.
-        """
-        parts = LINE_BREAK.split(text)  # lines with the breaks between them: [l0, b0, l1, ...]
-        if self.mode is Mode.HEX:
-            self._insert(" ".join(parts[::2]))
-            return
-        ending = self.line_ending
-        if ending is not LineEnding.NONE and len(parts) > 1 and parts[-1] == "":
-            del parts[-2:]  # the final break is the Enter that will send it
-        if len(parts) == 1:
-            self._insert(parts[0])
-            return
-        lines = parts[::2]
-        breaks = [ending.bytes.decode() or pasted for pasted in parts[1::2]]
-        if self.mode is Mode.TEXT:
+        """Put pasted ``text`` at the cursor, keeping every line (``codec.spell_paste`` says
+        how); a text-mode paste with line breaks switches to escapes mode and says so below."""
+        pasted = codec.spell_paste(text, self.mode, self.line_ending)
+        if pasted.mode is not self.mode:
             self._respell_as_escapes()
-            lines = [codec.text_to_escapes(line) for line in lines]
-        spelled = lines[0]
-        for line_break, line in zip(breaks, lines[1:], strict=True):
-            spelled += codec.text_to_escapes(line_break) + line
-        self._insert(spelled)
-        shown = codec.text_to_escapes(breaks[0]) if len(set(breaks)) == 1 else "line breaks"
-        self._paste_note = (
-            f"pasted {len(lines)} lines: each line break is sent as {shown} "
-            "(escapes mode shows them; Enter adds the last line ending)"
-        )
-        self._validate()
+        self._insert(pasted.text)
+        if pasted.note:
+            self._paste_note = pasted.note
+            self._validate()
 
     def _respell_as_escapes(self) -> None:
         """Switch to escapes mode, respelling what is typed so it still sends the same bytes."""
