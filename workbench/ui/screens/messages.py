@@ -21,7 +21,7 @@ from workbench.codec import EncodeError, LineEnding, Mode
 from workbench.messages import MessageError, MessageExists, MessageStore, SavedMessage
 from workbench.preview import escape_bytes, hex_inline
 from workbench.settings import SaveError
-from workbench.ui.widgets.composer import LINE_ENDING_LABELS, MODE_LABELS
+from workbench.ui.widgets.composer_settings import LINE_ENDING_LABELS, MODE_LABELS
 from workbench.wording import quoted
 
 HELP = "Enter/s send · e edit in composer · n save composer text · r rename · d delete · Esc"

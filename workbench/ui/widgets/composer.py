@@ -24,13 +24,10 @@ from textual.widgets import Input, Static
 from workbench import codec
 from workbench.codec import EncodeError, LineEnding, Mode
 from workbench.ui.widgets.composer_input import ComposerInput
+from workbench.ui.widgets.composer_settings import ComposerSettings
 from workbench.ui.widgets.composer_target import ComposerTarget
 
 HISTORY_LIMIT = 500
-MODE_LABELS = {Mode.TEXT: "text", Mode.ESCAPES: "esc", Mode.HEX: "hex"}
-LINE_ENDING_LABELS = {LineEnding.NONE: "none", LineEnding.LF: "LF", LineEnding.CRLF: "CRLF"}
-NO_LINE_ENDING = "—"
-"""Shown for the line ending in hex mode, where hex names every byte and nothing is appended."""
 PLACEHOLDERS = {
     Mode.TEXT: "type text, Enter sends",
     Mode.ESCAPES: r"text with \r \n \t \0 \xNN escapes",
@@ -52,15 +49,6 @@ class Composer(Widget):
         padding: 0 1;
         background: $panel;
         & > Horizontal { height: 1; }
-        & .composer-setting {
-            width: auto;
-            padding: 0 1;
-            margin-right: 1;
-            background: $primary 30%;
-            color: $text;
-            &:hover { background: $primary 60%; }
-            &.-inactive { color: $text-muted; }
-        }
         & #composer-input { width: 1fr; }
         & #composer-input.-invalid { color: $text-error; }
         & #composer-error {
@@ -133,8 +121,7 @@ class Composer(Widget):
             label=Composer.target_label, keys=Composer.target_keys, live=Composer.can_send
         )
         with Horizontal():
-            yield Static(id="composer-mode", classes="composer-setting")
-            yield Static(id="composer-ending", classes="composer-setting")
+            yield ComposerSettings().data_bind(Composer.mode, Composer.line_ending)
             yield ComposerInput(
                 self._submit, self.paste, id="composer-input", placeholder=PLACEHOLDERS[self.mode]
             )
@@ -188,12 +175,6 @@ class Composer(Widget):
     def _refresh(self) -> None:
         if not self._built:
             return
-        hex_mode = self.mode is Mode.HEX
-        ending = NO_LINE_ENDING if hex_mode else LINE_ENDING_LABELS[self.line_ending]
-        self._put(self.query_one("#composer-mode", Static), MODE_LABELS[self.mode])
-        ending_label = self.query_one("#composer-ending", Static)
-        self._put(ending_label, ending)
-        ending_label.set_class(hex_mode, "-inactive")
         self.input.placeholder = PLACEHOLDERS[self.mode]
         self._validate()
 
