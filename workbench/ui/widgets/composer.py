@@ -23,11 +23,11 @@ from textual.widgets import Input, Static
 
 from workbench import codec
 from workbench.codec import EncodeError, LineEnding, Mode
+from workbench.ui.sent_history import HISTORY_LIMIT, SentHistory
 from workbench.ui.widgets.composer_input import ComposerInput
 from workbench.ui.widgets.composer_settings import ComposerSettings
 from workbench.ui.widgets.composer_target import ComposerTarget
 
-HISTORY_LIMIT = 500
 PLACEHOLDERS = {
     Mode.TEXT: "type text, Enter sends",
     Mode.ESCAPES: r"text with \r \n \t \0 \xNN escapes",
@@ -105,10 +105,7 @@ class Composer(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.history: list[str] = []
-        """Sent messages, oldest first, without consecutive repeats (the app may persist it)."""
-        self._history_index: int | None = None  # into history while browsing with Up/Down
-        self._draft = ""  # what was typed before browsing started, restored by Down
+        self._history = SentHistory(HISTORY_LIMIT)
         self._shown: dict[Static, str] = {}  # what each label shows now
         self._paste_note = ""  # how the last multi-line paste is spelled, until sent or cleared
         self._validate_later: Timer | None = None  # a big message's check, once typing pauses
@@ -254,7 +251,7 @@ class Composer(Widget):
             self._show_error(self.no_target, notice=True)
             return
         self.post_message(self.Send(data, text, self.mode))
-        self._remember(text)
+        self._history.remember(text)
         self._paste_note = ""
         self.input.value = ""
 
@@ -291,29 +288,18 @@ class Composer(Widget):
 
     # -- history ------------------------------------------------------------------------------
 
-    def _remember(self, text: str) -> None:
-        if text and (not self.history or self.history[-1] != text):
-            self.history.append(text)
-            del self.history[:-HISTORY_LIMIT]
-        self._history_index = None
+    @property
+    def history(self) -> list[str]:
+        """Sent messages, oldest first, without consecutive repeats (the app may persist it)."""
+        return self._history.messages
+
+    @history.setter
+    def history(self, messages: list[str]) -> None:
+        self._history.messages = messages
 
     def action_history(self, step: int) -> None:
         """Up walks back through sent messages; Down past the newest restores the draft."""
-        if self._history_index is None:
-            if step > 0 or not self.history:
-                return
-            self._draft = self.input.value
-            index = len(self.history)
-        else:
-            index = self._history_index
-        index = max(index + step, 0)
-        if index >= len(self.history):
-            self._history_index = None
-            self._set_input(self._draft)
-        else:
-            self._history_index = index
-            self._set_input(self.history[index])
-
-    def _set_input(self, text: str) -> None:
-        self.input.value = text
-        self.input.cursor_position = len(text)
+        text = self._history.step(step, self.input.value)
+        if text is not None:
+            self.input.value = text
+            self.input.cursor_position = len(text)
