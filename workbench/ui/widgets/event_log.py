@@ -1,9 +1,9 @@
 """The live event log: one virtual row per engine event, built to survive floods.
 
 Rows are drawn on demand through the line API (``render_line``) from an ``EventStore``, so a
-million events cost a million list slots rather than a million widgets. Payload text is always
-escaped by ``workbench.preview`` and placed into plain ``Segment``s: peer bytes never reach the
-markup parser or the terminal as control sequences.
+million events cost a million list slots rather than a million widgets. What a row says comes
+from ``workbench.ui.log_rows`` (escaped text, no Textual); it is placed into plain ``Segment``s:
+peer bytes never reach the markup parser or the terminal as control sequences.
 """
 
 from __future__ import annotations
@@ -23,20 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from workbench.events import Event
-from workbench.preview import escape_bytes, hex_inline
-from workbench.recording.index import payload_size
-from workbench.ui.event_store import PAYLOAD_CAP, EventStore, clock, detail, payload_of
-
-ARROWS = {"send": "→", "recv": "←"}
-"""Direction of bytes as seen from this machine; everything else gets a neutral dot."""
-
-KIND_CLASSES = {
-    kind: f"event-log--{kind}"
-    for kind in ("recv", "send", "error", "accept", "connect", "close", "listen")
-} | {"connecting": "event-log--connect", "stop": "event-log--listen"}
-"""Kinds without an entry (eof, shutdown) are quiet bookkeeping and use ``event-log--meta``."""
-
-PAUSED = "paused — End to follow"
+from workbench.ui.event_store import PAYLOAD_CAP, EventStore
+from workbench.ui.log_rows import KIND_CLASSES, row_cells, subtitle
 
 
 class EventLog(ScrollView, can_focus=True):
@@ -196,17 +184,9 @@ class EventLog(ScrollView, can_focus=True):
         self._update_subtitle()
 
     def _update_subtitle(self) -> None:
-        store = self.store
-        parts = []
-        if store.filtering:
-            parts.append(f"filter: {store.visible_count:,} of {len(store):,}")
-        if store.dropped:
-            parts.append(f"{store.dropped:,} oldest dropped")
-        if not self.following:
-            parts.append(PAUSED)
-        subtitle = " · ".join(parts) or None
-        if subtitle != self.border_subtitle:
-            self.border_subtitle = subtitle
+        text = subtitle(self.store, self.following)
+        if text != self.border_subtitle:
+            self.border_subtitle = text
 
     # -- following and the cursor ------------------------------------------------------------
 
@@ -330,24 +310,12 @@ class EventLog(ScrollView, can_focus=True):
         return "".join(segment.text for segment in strip).rstrip()
 
     def _render_row(self, position: int, width: int, cursor: Style | None = None) -> Strip:
+        """The cells ``log_rows`` makes, in their component classes' colours (or the cursor's)."""
         event = self.store.event_at(position)
         style = self.get_component_rich_style
-        kind_style = style(KIND_CLASSES.get(event.kind, "event-log--meta"))
-        data = payload_of(event)
-        size = "" if data is None else f"{payload_size(data):>10,}"  # data may be an excerpt
-        cells = [
-            (clock(event.wall), style("event-log--time")),
-            (f"  #{event.conn:<5}", style("event-log--conn")),
-            (f"{ARROWS.get(event.kind, '·')} {event.kind:<10}{size}  ", kind_style),
-            (self._preview(event, data, width), kind_style if event.kind == "error" else None),
-        ]
         base = cursor or self.base_style
-        segments = [Segment(text, cursor or cell_style or base) for text, cell_style in cells]
+        segments = [
+            Segment(text, cursor or (style(cell_class) if cell_class else None) or base)
+            for text, cell_class in row_cells(event, width, self.hex_mode)
+        ]
         return Strip(segments).crop_extend(0, width, base)
-
-    def _preview(self, event: Event, data: bytes | None, width: int) -> str:
-        if data is None:
-            return detail(event)
-        if self.hex_mode:
-            return hex_inline(data, limit=width // 3 + 1)
-        return escape_bytes(data, limit=width)
