@@ -23,7 +23,8 @@ def modules_after_import(*names: str) -> set[str]:
         "workbench.recording.recorder, workbench.recording.replay, workbench.recording.mock",
         "workbench.cli.replay, workbench.cli.mock, workbench.cli.show",
         "workbench.settings, workbench.messages, workbench.codec, workbench.preview",
-        "workbench.ui.model, workbench.ui.event_store",
+        "workbench.describe",
+        "workbench.ui.model, workbench.ui.event_store, workbench.ui.event_search",
     ],
 )
 def test_sans_ui_modules_never_import_textual_or_rich(package: str) -> None:

@@ -14,10 +14,10 @@ import pytest
 import trio
 
 from tests.core.helpers import Setup
+from workbench.describe import detail
 from workbench.events import Accepted, Closed, Closer, Received, Side
 from workbench.recording.format import decode_event, encode_event, new_header, parse_line
 from workbench.recording.transcript import _describe
-from workbench.ui.event_store import detail
 
 pytestmark = pytest.mark.trio
 

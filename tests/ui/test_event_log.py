@@ -6,8 +6,8 @@ import pytest
 from textual.widgets import Static, TextArea
 
 from tests.ui.helpers import HOSTILE, LOCAL, REMOTE, LogApp, received
+from workbench.describe import clock
 from workbench.events import Address, Closed, Closer, Error, Event, Sent, Side
-from workbench.ui.event_store import clock
 from workbench.ui.log_rows import PAUSED
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.widgets.event_log import EventLog

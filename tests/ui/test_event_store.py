@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.codec import EncodeError, Mode, encode
+from workbench.describe import detail, payload_of
 from workbench.events import (
     Accepted,
     Address,
@@ -21,7 +22,8 @@ from workbench.events import (
     Sent,
     Side,
 )
-from workbench.ui.event_store import PAYLOAD_CAP, SEARCH_BYTES, EventStore, detail, payload_of
+from workbench.ui.event_search import SEARCH_BYTES
+from workbench.ui.event_store import PAYLOAD_CAP, EventStore
 
 LOCAL = Address("127.0.0.1", 5000)
 REMOTE = Address("10.0.0.7", 40000)

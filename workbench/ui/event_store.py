@@ -4,48 +4,23 @@ This module imports no Textual so it can be tested (and benchmarked) on its own.
 addressed by *absolute position* (0 for the first event ever appended) so that dropping the
 oldest events never renumbers anything: caches and cursors keyed by position stay valid.
 
-Filtering a million events has to fit between two frames, so filters and searches run no
-Python code per event: each criterion is one pass of C-level iterators (``map`` over attribute
-getters, set lookups, a compiled regex) that ``compress`` turns into positions. When a search
-needs several passes, each becomes one byte per event read as an int, so ``|`` merges them
-whole. Metadata takes few distinct values (a handful of kinds, one ``#conn`` and two
-addresses per connection), so search text is tested once per distinct value and the
-per-event test is a set lookup; only the few events without a payload have text built. The
-same code serves a rescan and each appended batch, so a live view cannot disagree with a
-fresh one.
+The store keeps, besides the events, what the search in ``event_search.py`` needs to be
+fast: the distinct kinds, connections and addresses seen, the positions of the few events
+without a payload, and the positions matching the current filter (extended batch by batch).
 """
 
 from __future__ import annotations
 
-import re
-import time
 from bisect import bisect_left
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from functools import reduce
-from itertools import compress, repeat
-from operator import attrgetter, itemgetter, or_, truth
-from typing import NamedTuple, TypeVar, overload
+from collections.abc import Iterable, Sequence
+from itertools import repeat
+from typing import overload
 
-from workbench.codec import EncodeError, Mode, encode
-from workbench.events import (
-    Accepted,
-    Address,
-    Closed,
-    Error,
-    Event,
-    Listening,
-    Received,
-    Sent,
-    Side,
-)
-from workbench.preview import escape_bytes, is_shown_as_is
+from workbench.events import Address, Event, Received, Sent, Side
 from workbench.recording.index import payload_size
 from workbench.settings import Settings
-
-SEARCH_BYTES = 4096
-"""How much of a payload free-text search looks at; enough to find a header, cheap to test."""
+from workbench.ui.event_search import CONN, KIND, LOCAL, REMOTE, Needle, Seen, select
 
 PAYLOAD_CAP = Settings.log_payload_mib << 20
 """Payload bytes the log keeps unless told otherwise: a bulk transfer must not grow the UI
@@ -63,140 +38,9 @@ _DROPPED = Event(seq=0, mono=0.0, wall=0.0, conn=-1, side=Side.LISTENER)
 """What a dropped slot holds until the slots are reclaimed: the event itself would keep its
 payload alive (4,096 slots of 256 KiB reads held 1 GiB beyond the payload cap)."""
 
-_KIND = attrgetter("kind")
-_CONN = attrgetter("conn")
-_LOCAL = attrgetter("local")
-_REMOTE = attrgetter("remote")
-_HEAD = itemgetter(slice(0, SEARCH_BYTES))
-
-_T = TypeVar("_T")
-
 
 def _payload_size(event: Event) -> int:
     return len(event.data) if isinstance(event, Sent | Received) else 0
-
-
-def clean(text: str) -> str:
-    """Engine-supplied text (host names, OS messages) can carry controls too; escape them."""
-    if is_shown_as_is(text):
-        return text  # what escape_bytes returns here, minus its decoder: rows call this a lot
-    return escape_bytes(text.encode("utf-8", "surrogateescape"))
-
-
-def clock(wall: float) -> str:
-    """Local wall-clock time with milliseconds: what people compare against their other logs."""
-    millis = int(wall * 1000) % 1000
-    return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{millis:03d}"
-
-
-def payload_of(event: Event) -> bytes | None:
-    """The bytes an event carries, or None for events that carry none."""
-    if isinstance(event, Sent | Received):
-        return event.data
-    return None
-
-
-def detail(event: Event) -> str:
-    """What a row says about a non-payload event, in words a learner can act on."""
-    local, remote = event.local, event.remote
-    if isinstance(event, Error):
-        return clean(f"{event.message} — {event.hint}" if event.hint else event.message)
-    if isinstance(event, Closed):
-        reason = f" — {event.reason}" if event.reason else ""
-        return clean(f"closed by {event.by}{reason}" + (f"  {local} ⇄ {remote}" if remote else ""))
-    if isinstance(event, Listening):
-        return clean(f"on {local}  backlog {event.backlog}")
-    if isinstance(event, Accepted):
-        return clean(f"{remote} → {local}  via #{event.listener}")
-    if local and remote:
-        return clean(f"{local} ⇄ {remote}")
-    return clean(str(local or remote or ""))
-
-
-@dataclass(frozen=True, slots=True)
-class _Needle:
-    """Search text prepared once per search, so that each event costs a few C-level steps."""
-
-    text: str  # lowercase; matched as text against metadata and payload-free events' detail
-    payload: re.Pattern[bytes] | None  # the bytes to find in payloads, None if none can match
-    fold: bool  # those bytes hold ASCII letters, so payloads are lowercased before matching
-
-    @classmethod
-    def parse(cls, text: str) -> _Needle:
-        """Read lowercase search text, payload bytes included.
-
-        The log shows payloads escaped, so the text is read the way the composer's ESCAPES
-        mode reads it and the bytes it stands for are searched: ``\\r\\n`` finds CR LF,
-        ``\\x00`` a NUL byte and ``\\\\`` a backslash. Case is folded for ASCII letters only,
-        as payloads need not be text: the lowercased search ``é`` finds ``é``, never ``É``.
-        Text with a raw control character (which the log never shows) or a broken escape such
-        as ``\\x4`` (which names no byte) finds no payload.
-        """
-        try:
-            raw = encode(text, Mode.ESCAPES) if text.isprintable() else None
-        except EncodeError:
-            raw = None
-        if raw is None:
-            return cls(text, None, False)
-        fold = raw.lower() != raw.upper()
-        return cls(text, re.compile(re.escape(raw.lower() if fold else raw)), fold)
-
-    def hits(self, values: Iterable[_T], spell: Callable[[_T], str]) -> frozenset[_T]:
-        """The values whose text, as the log spells it, contains the needle."""
-        return frozenset(v for v in values if v is not None and self.text in spell(v).lower())
-
-    def in_payloads(self, events: Iterable[Event]) -> Iterator[object] | None:
-        """Per event, whether the first SEARCH_BYTES of its payload hold the needle; None
-        when no payload can. Events without a payload search b"" (getattr's default)."""
-        pattern = self.payload
-        if pattern is None:
-            return None
-        payloads = map(getattr, events, repeat("data"), repeat(b""))
-        if not self.fold:
-            return map(pattern.search, payloads, repeat(0), repeat(SEARCH_BYTES))
-        # Lowering a copy then a plain search beats an IGNORECASE regex by a third.
-        return map(pattern.search, map(bytes.lower, map(_HEAD, payloads)))
-
-
-class _Seen(NamedTuple):
-    """Distinct metadata among some events (a superset does no harm): what needles test."""
-
-    kinds: Collection[str]
-    conns: Collection[int]
-    local_addresses: Collection[Address | None]
-    remote_addresses: Collection[Address | None]
-
-
-def _mask(flags: Iterable[object]) -> int:
-    """One byte (0 or 1) per event read as an int, so whole passes combine with ``|``."""
-    return int.from_bytes(bytes(map(truth, flags)), "little")
-
-
-def _found(
-    needle: _Needle, events: Sequence[Event], quiet: list[int], seen: _Seen
-) -> Iterable[object]:
-    """Per event, whether the needle is in its kind, ``#conn``, an address, its payload or
-    (for the ``quiet`` indices, events without a payload) its detail."""
-    named: list[Iterable[object]] = [
-        map(hits.__contains__, map(field, events))
-        for hits, field in (
-            (needle.hits(seen.conns, "#{}".format), _CONN),
-            (needle.hits(seen.kinds, str), _KIND),
-            (needle.hits(seen.local_addresses, str), _LOCAL),
-            (needle.hits(seen.remote_addresses, str), _REMOTE),
-        )
-        if hits  # most searches name no kind, connection or address: no pass at all
-    ]
-    payloads = needle.in_payloads(events)
-    tests = named if payloads is None else [*named, payloads]
-    detailed = [i for i in quiet if needle.text in detail(events[i]).lower()]
-    if len(tests) == 1 and not detailed:
-        return tests[0]  # the usual search (payloads only), read straight into positions
-    found = reduce(or_, map(_mask, tests), 0)
-    flags = bytearray(found.to_bytes(len(events), "little"))
-    for index in detailed:
-        flags[index] = 1
-    return flags
 
 
 class EventView(Sequence[Event]):
@@ -245,7 +89,7 @@ class EventStore:
         self.conns: frozenset[int] | None = None
         self.kinds: frozenset[str] | None = None
         self.search = ""
-        self._needle: _Needle | None = None
+        self._needle: Needle | None = None
         # The addresses seen, like conn_ids: a rescan tests the needle against these.
         self._local_addresses: set[Address | None] = set()
         self._remote_addresses: set[Address | None] = set()
@@ -337,22 +181,23 @@ class EventStore:
 
         An event matches when the text is inside one of the columns the log shows for it,
         each on its own: the kind, ``#conn``, either address, the detail of an event without
-        a payload (an error's message and hint, ...) or the first SEARCH_BYTES of a payload
-        (see _Needle.parse). Nothing is cached per event, so a search costs no memory.
+        a payload (an error's message and hint, ...) or the first ``SEARCH_BYTES`` of a
+        payload (see ``event_search.Needle.parse``). Nothing is cached per event, so a search
+        costs no memory.
         """
         self.search = text.lower()
-        self._needle = _Needle.parse(self.search) if self.search else None
+        self._needle = Needle.parse(self.search) if self.search else None
         self._rescan()
 
-    def _count(self, batch: Sequence[Event], first: int) -> tuple[_Seen, list[int]]:
+    def _count(self, batch: Sequence[Event], first: int) -> tuple[Seen, list[int]]:
         """Add the batch to the totals; return its distinct metadata and the positions of its
         payload-free events, numbering from ``first`` (where batch[0] lands if kept)."""
         self.total_events += len(batch)
-        seen = _Seen(
-            Counter(map(_KIND, batch)),
-            set(map(_CONN, batch)),
-            set(map(_LOCAL, batch)),
-            set(map(_REMOTE, batch)),
+        seen = Seen(
+            Counter(map(KIND, batch)),
+            set(map(CONN, batch)),
+            set(map(LOCAL, batch)),
+            set(map(REMOTE, batch)),
         )
         self.kind_counts.update(seen.kinds)
         self.conn_ids.update(seen.conns)
@@ -412,40 +257,21 @@ class EventStore:
         if len(self.conn_ids) < self._reseen_at:
             return
         events = self._events
-        self.conn_ids = set(map(_CONN, events))
-        self._local_addresses = set(map(_LOCAL, events))
-        self._remote_addresses = set(map(_REMOTE, events))
+        self.conn_ids = set(map(CONN, events))
+        self._local_addresses = set(map(LOCAL, events))
+        self._remote_addresses = set(map(REMOTE, events))
         self._reseen_at = max(_RESEEN_AT, 2 * len(self.conn_ids))
 
     def _rescan(self) -> None:
         self._compact(force=True)
         self._matches = []
         if self.filtering:
-            seen = _Seen(
+            seen = Seen(
                 self.kind_counts, self.conn_ids, self._local_addresses, self._remote_addresses
             )
             self._matches = self._select(self._events, self._base, self._quiet, seen)
 
     def _select(
-        self, events: Sequence[Event], start: int, quiet: Iterable[int], seen: _Seen
+        self, events: Sequence[Event], start: int, quiet: Iterable[int], seen: Seen
     ) -> list[int]:
-        """Absolute positions of the ``events`` (the first at ``start``) the filter keeps.
-
-        ``quiet`` holds the positions of the payload-free ones and ``seen`` their metadata.
-        Connection and kind filters narrow the events first, so a search only reads those.
-        """
-        positions: Sequence[int] = range(start, start + len(events))
-        for allowed, field in ((self.conns, _CONN), (self.kinds, _KIND)):
-            if allowed is not None:
-                flags = list(map(allowed.__contains__, map(field, events)))
-                positions = list(compress(positions, flags))
-                events = list(compress(events, flags))
-        if self._needle is not None:
-            indices = [
-                i
-                for position in quiet
-                if (i := bisect_left(positions, position)) < len(positions)
-                and positions[i] == position
-            ]
-            positions = list(compress(positions, _found(self._needle, events, indices, seen)))
-        return list(positions)
+        return select(events, start, quiet, seen, self.conns, self.kinds, self._needle)

@@ -8,13 +8,11 @@ bytes never reach the markup parser or the terminal as control sequences.
 
 from __future__ import annotations
 
+from workbench.describe import ARROWS, clock, detail, payload_of
 from workbench.events import Event
 from workbench.preview import escape_bytes, hex_inline
 from workbench.recording.index import payload_size
-from workbench.ui.event_store import EventStore, clock, detail, payload_of
-
-ARROWS = {"send": "→", "recv": "←"}
-"""Direction of bytes as seen from this machine; everything else gets a neutral dot."""
+from workbench.ui.event_store import EventStore
 
 KIND_CLASSES = {
     kind: f"event-log--{kind}"

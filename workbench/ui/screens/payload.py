@@ -22,9 +22,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from workbench.describe import clean, clock, detail, payload_of
 from workbench.events import Error, Event
 from workbench.preview import escape_bytes, hex_dump
-from workbench.ui.event_store import clean, clock, detail, payload_of
 
 PAGE_BYTES = 64 * 1024
 """Bytes laid out at once; a page of hex is 4,096 lines, which TextArea loads in a blink."""

@@ -25,12 +25,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from workbench.describe import payload_of
 from workbench.events import Event
 from workbench.recording.format import RecordingError
 from workbench.recording.index import RecordingIndex, payload_size
 from workbench.recording.playback import Playback
 from workbench.recording.reader import Recording
-from workbench.ui.event_store import payload_of
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.widgets.event_log import EventLog
 from workbench.wording import counted
