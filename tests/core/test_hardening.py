@@ -136,10 +136,10 @@ async def test_every_task_ends_with_its_connection(engine_and_events: Setup) -> 
         engine.close(client.id)
     for client in clients[1::2]:
         engine.close(client.id, reset=True)
-    # A client's FIN leaves its peer half-open ("peer done sending") until we close it too.
+    # A client's FIN leaves its peer half-open ("half-closed (FIN by peer)") until we close it too.
     await events.wait_for(lambda _: sum(isinstance(e, Closed) for e in events.events) == 30)
     await events.wait_for(lambda _: sum(isinstance(e, PeerEof) for e in events.events) == 10)
-    half_open = [c for c in engine.connections.values() if c.state == "peer done sending"]
+    half_open = [c for c in engine.connections.values() if c.state == "half-closed (FIN by peer)"]
     assert len(half_open) == 10
     for peer in half_open:
         engine.close(peer.id)

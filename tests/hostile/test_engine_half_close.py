@@ -1,8 +1,8 @@
 """A FIN is not a close: a peer that finished sending stays open until we close it.
 
 `printf 'GET /\\r\\n\\r\\n' | ncat 127.0.0.1 PORT` sends its request and half-closes; it still
-waits for the answer. The peer must stay listed open ("peer done sending"), our answer must reach
-ncat's stdout, and only our close ends it. Echo keeps its "echo, then finish" manner.
+waits for the answer. The peer must stay listed open ("half-closed (FIN by peer)"), our answer
+must reach ncat's stdout, and only our close ends it. Echo keeps its "echo, then finish" manner.
 """
 
 from __future__ import annotations

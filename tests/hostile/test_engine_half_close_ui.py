@@ -41,7 +41,7 @@ async def test_a_half_closed_ncat_is_answered_from_the_composer() -> None:
 
             def half_open() -> bool:
                 peers = app.model.peers_of(app.listener_id)
-                return len(peers) == 1 and peers[0].state == "peer done sending"
+                return len(peers) == 1 and peers[0].state == "half-closed (FIN by peer)"
 
             await wait_until(pilot, half_open, "the peer's FIN")
             [peer] = app.model.peers_of(app.listener_id)
@@ -49,7 +49,7 @@ async def test_a_half_closed_ncat_is_answered_from_the_composer() -> None:
 
             def listed_half_open() -> bool:
                 rows = [table.get_row_at(row)[5] for row in range(table.row_count)]
-                return rows == ["peer done sending"]
+                return rows == ["half-closed (FIN by peer)"]
 
             await wait_until(pilot, listed_half_open, "the peer listed as done sending")
 
@@ -59,13 +59,13 @@ async def test_a_half_closed_ncat_is_answered_from_the_composer() -> None:
             assert app.query_one(Composer).target_label.startswith(f"→ peer #{peer.id}")
             await type_and_send(pilot, "HTTP/1.0 200 OK")
             await wait_until(pilot, lambda: peer.bytes_out == 16, "our answer sent")
-            assert peer.alive and peer.state == "peer done sending"
+            assert peer.alive and peer.state == "half-closed (FIN by peer)"
 
             table.focus()
             table.move_cursor(row=table.get_row_index(peer.id))
             await pilot.press("c")
             await wait_until(pilot, lambda: not peer.alive, "our close")
-            assert peer.state == "closed by us"
+            assert peer.state == "closed (FIN by us)"
             printed = await asyncio.wait_for(ncat.stdout.read(), WAIT_SECONDS)
             assert await asyncio.wait_for(ncat.wait(), WAIT_SECONDS) == 0
         finally:

@@ -11,6 +11,7 @@ from textual.widgets import Button, Input, Static
 
 from tests.ui.helpers import wait_until
 from workbench.codec import Mode
+from workbench.describe import LINES_PER_CHUNK, tab_lines
 from workbench.events import Received, Side
 from workbench.messages import MessageStore
 from workbench.recording.reader import read_recording
@@ -19,7 +20,6 @@ from workbench.recording.scripts import client_scripts
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.messages import MessagesScreen
 from workbench.ui.screens.replay import report_text
-from workbench.ui.widgets.client_tab import LINES_PER_CHUNK, transcript_lines
 from workbench.wording import counted, quoted
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,4 +113,4 @@ def test_a_chunk_summary_counts_its_lines_and_bytes_in_words_that_agree() -> Non
     """A chunk one line over the tab's limit ends in '(+1 byte in 1 more line)'."""
     data = b"x\n" * LINES_PER_CHUNK + b"!"
     event = Received(seq=1, mono=0.0, wall=0.0, conn=1, side=Side.CLIENT, data=data)
-    assert transcript_lines(event)[-1] == "  … (+1 byte in 1 more line)"
+    assert tab_lines(event)[-1] == "  … (+1 byte in 1 more line)"

@@ -15,6 +15,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from tests.ui.helpers import wait_until
+from workbench.describe import SHORT_STATES
 from workbench.events import Accepted, Address, Closed, Closer, Event, Listening, Side
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.bridge import EngineEvents
@@ -150,9 +151,9 @@ def big_peers() -> list[ConnectionView]:
     for conn, (bytes_in, bytes_out, state, pending) in enumerate(
         [
             (100_030_000, 2_200_000, "open", 0),
-            (512, 95_400 * 1024 * 1024, "open", 1_300_000),  # behind: 1.2 MiB waiting
-            (10_240, 0, "closed by peer", 0),
-            (3 * 1024**3, 10_239, "peer done sending", 0),
+            (512, 95_400 * 1024 * 1024, "open", 129_400_000),  # behind: 123.4 MiB waiting
+            (10_240, 0, "closed (FIN by peer)", 0),
+            (3 * 1024**3, 10_239, "half-closed (FIN by peer)", 0),
         ],
         start=2,
     ):
@@ -250,12 +251,12 @@ async def test_a_column_narrows_again_when_its_widest_cell_leaves_or_shrinks() -
         await pilot.pause()
         room = table.scrollable_content_region.width
         widths = lambda: dict(table.layout_for(room).columns)  # noqa: E731
-        assert "behind (1.2 MiB waiting)" in text(table.render_line(2))
-        assert widths()[COLUMNS.index("state")] == len("behind (1.2 MiB waiting)")
+        assert "behind (123.4 MiB waiting)" in text(table.render_line(2))
+        assert widths()[COLUMNS.index("state")] == len("behind (123.4 MiB waiting)")
         peers[1].pending = 0  # it caught up: the state column needs only "open" now
         table.show([peers[1]], NOW)
         table.forget([peers[0].id])  # the 95.4 MiB row goes
-        assert widths()[COLUMNS.index("state")] == len("peer done sending")
+        assert widths()[COLUMNS.index("state")] == len("half-closed (FIN by peer)")
         assert text(table.render_line(1)).split()[:2] == ["#3", "127.0.0.1:40003"]
         assert table.layout_for(200) == table.layout_for(200)  # same rows, same layout
         fresh = PeerRows()
@@ -280,13 +281,30 @@ def test_narrowing_shortens_the_state_then_drops_time_bytes_sent_received_state_
     every = ("id", "remote", "for", "in", "out", "state")
     assert seen == [
         (every, False),
-        (every, True),  # "behind (1.2 MiB waiting)" becomes "behind"
+        (every, True),  # "behind (123.4 MiB waiting)" becomes "behind"
         (("id", "remote", "in", "out", "state"), True),
         (("id", "remote", "in", "state"), True),
         (("id", "remote", "state"), True),
         (("id", "remote"), True),
         (("id",), True),
     ]
-    rows.forget([3])  # without the long "behind": once bytes sent go, "peer done sending" fits
-    assert rows.layout(51).short_state
-    assert rows.layout(50).columns == ((0, 2), (1, 15), (3, 8), (STATE, len("peer done sending")))
+
+
+def test_the_state_regains_its_long_form_when_dropping_a_column_made_room_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The model's short states are the closers' words or "closed"/"reset", 14 cells or more
+    narrower than the long ones, more than a dropped number column frees: a short form 8 cells
+    narrower stands in for them, so the layout's promise is still checked."""
+    monkeypatch.setitem(SHORT_STATES, "closed (FIN by peer)", "closed (FIN)")
+    rows = PeerRows()
+    for peer in big_peers():
+        if peer.id not in (3, 5):  # without "behind" and the half-closed peer
+            rows.put(peer, NOW)
+    assert rows.layout(54).short_state
+    assert rows.layout(53).columns == (
+        (0, 2),
+        (1, 15),
+        (3, 8),
+        (STATE, len("closed (FIN by peer)")),
+    )

@@ -355,6 +355,6 @@ async def test_the_target_line_follows_the_last_peer_closing_on_the_close_itself
         async with ncat(port) as peer:
             await wait_until(pilot, lambda: composer.target_label == "→ all peers (1)", "a peer")
             await peer.finish()  # FIN: ncat is done sending, and open until we close it
-            done = "→ all peers (1) — 1 done sending"
+            done = "→ all peers (1) — 1 half-closed (FIN by peer)"
             await wait_until(pilot, lambda: composer.target_label == done, "the FIN")
             assert composer.can_send, "a peer done sending can still be answered"

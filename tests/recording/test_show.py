@@ -30,8 +30,8 @@ def test_one_line_per_event_like_a_log() -> None:
     assert re.fullmatch(header, lines[0])
     assert re.fullmatch(r"\+0\.\d{3}s  #2   client    → send  7 B  hello\\r\\n", lines[5])
     assert lines[-6].endswith("#2   client    ← recv  4 B  \\0\\x01\\xfe\\xff")
-    assert sum(line.endswith("  close  closed by us (FIN)") for line in lines) == 2
-    assert any(line.endswith("eof  the peer finished sending (FIN)") for line in lines)
+    assert sum("  close  FIN by us  127.0.0.1:" in line for line in lines) == 2
+    assert any("  eof  FIN by peer  127.0.0.1:" in line for line in lines)
     assert lines[-1].endswith("stop  no longer listening on 127.0.0.1:33197")
 
 
@@ -39,8 +39,8 @@ def test_show_prints_the_transcript(capsys: pytest.CaptureFixture[str]) -> None:
     assert main_show([str(HTTP)]) == 0
     out, err = capsys.readouterr()
     assert "→ send  71 B  GET / HTTP/1.0\\r\\nHost: 127.0.0.1:33825\\r\\n" in out
-    assert "peer      shutdown  we finished sending (FIN)" in out
-    assert "close  closed by the peer (FIN)" in out and err == ""
+    assert "peer      shutdown  FIN by us  127.0.0.1:33825 ⇄ 127.0.0.1:38370" in out
+    assert "close  FIN by peer  127.0.0.1:" in out and err == ""
 
 
 def test_hex_puts_dumps_under_the_event_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,7 +109,7 @@ def test_nothing_in_a_recording_reaches_the_terminal_raw(tmp_path: Path) -> None
     text = "\n".join(transcript_lines(recording.header, recording.events, hex=False))
     assert not any(char in text for char in "\x1b\x07\x9b\u202e")
     assert "bad \\x1b[31mred — \\xc2\\x9b hint" in text
-    assert "? → evil\\x1b]0;owned\\x07:5000" in text
+    assert "connect  evil\\x1b]0;owned\\x07:5000" in text
 
 
 def test_python_m_workbench_show() -> None:

@@ -78,11 +78,13 @@ async def test_two_tabs_and_the_server_talk_both_ways() -> None:
         table.focus()
         table.move_cursor(row=table.get_row_index(first_peer.id))
         await pilot.press("c")
-        await wait_until(pilot, lambda: first.view.state == "peer done sending", "peer closed")
+        await wait_until(
+            pilot, lambda: first.view.state == "half-closed (FIN by peer)", "peer closed"
+        )
         app.query_one("#clients").active = second.parent.id
         await pilot.pause()
         await pilot.press("f8")
-        await wait_until(pilot, lambda: second.view.state == "closed by us", "disconnect")
+        await wait_until(pilot, lambda: second.view.state == "closed (FIN by us)", "disconnect")
 
         rows = log_rows(app)
         assert any(
@@ -92,7 +94,7 @@ async def test_two_tabs_and_the_server_talk_both_ways() -> None:
             f"#{first_peer.id}" in r and "← recv" in r and "from first\\n" in r for r in rows
         )
         assert any("accept" in r for r in rows) and any("close" in r for r in rows)
-        assert any(f"#{first_peer.id}" in r and "closed by local" in r for r in rows)
+        assert any(f"#{first_peer.id}" in r and "close" in r and "FIN by us" in r for r in rows)
 
 
 async def test_time_connected_moves_with_the_clock_alone() -> None:

@@ -176,7 +176,7 @@ def test_search_covers_kind_conn_addresses_errors_and_escaped_payload() -> None:
         "10.0.0.7:40000": [hostile],
         "NOTHING IS LISTENING": [refused],
         "refused": [refused],
-        "peer-reset": [closed],
+        "RST by peer": [closed],
         "listen": [refused, listening],  # the hint says "listening" too
         "#5": [listening],
         "backlog 5": [listening],
@@ -288,7 +288,7 @@ def test_search_finds_error_hints_and_addresses_of_payload_free_events() -> None
         "FIREWALL": [refused],
         "10.9.8.7": [refused],
         "192.168.1.20:51000": [accepted],
-        "via #2": [accepted],
+        "via listener #2": [accepted],
         "accept": [accepted],
         "error": [refused],
     }.items():
@@ -492,7 +492,8 @@ needles = st.sampled_from(
         "[::1]",
         "example.com",
         "refused",
-        "closed by",
+        "FIN by",
+        "RST by",
         "backlog 6",
         "xxx",
     ]

@@ -58,7 +58,7 @@ async def test_a_peer_that_never_reads(tmp_path: Path) -> None:
             table.focus()
             await pilot.press("c")
             await wait_until(pilot, lambda: not view.alive, "the close")
-            assert view.state == "closed by us" and view.pending == 0
+            assert view.state == "closed (FIN by us)" and view.pending == 0
 
 
 async def test_hostile_bytes_are_inert_and_recorded_exactly(tmp_path: Path) -> None:

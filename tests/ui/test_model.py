@@ -19,7 +19,7 @@ def test_a_peer_lives_from_accept_to_close_and_counts_every_byte() -> None:
     assert (peer.bytes_in, peer.bytes_out, peer.pending) == (5, 10, 3)
     assert model.live_peers(1) == [peer] and model.listeners[1].listening
     model.apply([story.closed(2, Closer.PEER_RESET)])
-    assert not peer.alive and peer.state == "reset by peer" and peer.pending == 0
+    assert not peer.alive and peer.state == "closed (RST by peer)" and peer.pending == 0
     assert model.live_peers(1) == [] and model.peers_of(1) == [peer]
 
 
@@ -27,9 +27,9 @@ def test_half_closes_are_told_apart_from_closes() -> None:
     story, model = Story(), SessionModel()
     model.apply([story.connecting(3), story.connected(3), story.peer_eof(3)])
     client = model.connections[3]
-    assert client.peer_done and client.alive and client.state == "peer done sending"
+    assert client.peer_done and client.alive and client.state == "half-closed (FIN by peer)"
     model.apply([story.half_closed(3)])
-    assert client.we_done and client.alive and client.state == "we are done sending"
+    assert client.we_done and client.alive and client.state == "half-closed (FIN by us)"
 
 
 def test_a_refused_connect_is_failed_not_alive() -> None:

@@ -141,7 +141,9 @@ async def test_closing_a_peer_twice_quickly_closes_it_once() -> None:
         peer = app.model.peers_of(app.listener_id)[0].id
         await burst(app, pilot, "c", "c", "r")  # and a reset of the peer on its way out
         await wait_until(pilot, lambda: not app.model.connections[peer].alive, "peer closed")
-        await wait_until(pilot, lambda: session.view.state == "peer done sending", "tab sees it")
+        await wait_until(
+            pilot, lambda: session.view.state == "half-closed (FIN by peer)", "tab sees it"
+        )
 
 
 async def test_recording_toggled_quickly_ends_with_the_last_press(tmp_path: Path) -> None:

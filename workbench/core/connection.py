@@ -40,6 +40,7 @@ from typing import Any
 
 import trio
 
+from workbench import describe
 from workbench.core.errors import explain
 from workbench.core.hub import Hub, Origin, Stamp
 from workbench.events import (
@@ -61,12 +62,12 @@ UNKNOWN_ADDRESS = Address("?", 0)
 
 
 class State(StrEnum):
-    """Where a connection is in its life, as the UI shows it."""
+    """Where a connection is in its life, in the words the UI shows (``workbench.describe``)."""
 
-    OPEN = "open"
-    PEER_DONE = "peer done sending"  # we got FIN; we may still send
-    WE_DONE = "we are done sending"  # we sent FIN; we still read
-    CLOSED = "closed"
+    OPEN = describe.OPEN
+    PEER_DONE = describe.HALF_CLOSED_BY_PEER  # we got FIN; we may still send
+    WE_DONE = describe.HALF_CLOSED_BY_US  # we sent FIN; we still read
+    CLOSED = describe.CLOSED
 
 
 def plain_socket(sock: trio.socket.SocketType) -> socket.socket:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from workbench.describe import clean
 from workbench.events import (
     Accepted,
     Address,
@@ -25,7 +26,6 @@ from workbench.events import (
     Sent,
     Side,
 )
-from workbench.preview import escape_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +97,7 @@ class Script:
     def __str__(self) -> str:
         """Safe to print: the addresses come from a file that anyone may have written."""
         label = f"#{self.conn} ({self.local} → {self.remote})"
-        return escape_bytes(label.encode("utf-8", "surrogatepass"))
+        return clean(label)
 
 
 def client_scripts(events: Iterable[Event], *, merge: bool = True) -> list[Script]:

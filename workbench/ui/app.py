@@ -26,6 +26,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
 
 from workbench.crash import EXIT_CRASH, report_crash
+from workbench.describe import HALF_CLOSED_BY_PEER
 from workbench.endpoints import BadArgument, validate_host, validate_port
 from workbench.events import Address, Error, Event, Received, Sent, Side
 from workbench.messages import MESSAGES_FILE, MessageStore
@@ -615,7 +616,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             peers = self.model.live_peers(None)
             if peers:
                 done = sum(peer.peer_done for peer in peers)  # sent FIN: open until we close
-                note = f" — {done} done sending" if done else ""
+                note = f" — {done} {HALF_CLOSED_BY_PEER}" if done else ""
                 return f"→ all peers ({len(peers)}){note}", True, ""
             listener = self._listener_view()
             if listener is not None and listener.listening and listener.local is not None:

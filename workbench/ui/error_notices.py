@@ -15,6 +15,7 @@ from typing import Any
 
 from textual.app import App
 
+from workbench.describe import clean
 from workbench.events import Error
 
 GAP = 2.0
@@ -54,5 +55,8 @@ class ErrorNotices:
         self._shown_at = self._clock()
         more = f"{count} errors (see the log), the last: " if count > 1 else ""
         self._app.notify(
-            f"{more}{last.message}\n{last.hint}", title="error", severity="error", markup=False
+            f"{more}{clean(last.message)}\n{clean(last.hint)}",
+            title="error",
+            severity="error",
+            markup=False,
         )

@@ -11,11 +11,18 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from workbench.describe import (
+    CONNECTING,
+    FAILED,
+    HALF_CLOSED_BY_PEER,
+    HALF_CLOSED_BY_US,
+    OPEN,
+    closed_state,
+)
 from workbench.events import (
     Accepted,
     Address,
     Closed,
-    Closer,
     Connected,
     Connecting,
     Error,
@@ -34,13 +41,6 @@ CLOSED_KEPT = 200
 newest ones. Open connections are all kept. A long run with short-lived peers must not grow
 the peers table or this model without bound; their events stay in the event log."""
 
-CLOSE_STATES = {
-    Closer.LOCAL: "closed by us",
-    Closer.LOCAL_RESET: "reset by us",
-    Closer.PEER: "closed by peer",
-    Closer.PEER_RESET: "reset by peer",
-}
-
 
 @dataclass(slots=True)
 class ConnectionView:
@@ -51,7 +51,9 @@ class ConnectionView:
     remote: Address | None
     local: Address | None = None
     listener: int | None = None
-    state: str = "connecting"
+    state: str = CONNECTING
+    """In ``workbench.describe``'s words: connecting, open, failed, half-closed (FIN by peer),
+    half-closed (FIN by us), or closed with its closer (closed (RST by peer), ...)."""
     bytes_in: int = 0
     bytes_out: int = 0
     opened_at: float = 0.0
@@ -63,7 +65,7 @@ class ConnectionView:
 
     @property
     def alive(self) -> bool:
-        return self.closed_at is None and self.state not in ("failed", "connecting")
+        return self.closed_at is None and self.state not in (FAILED, CONNECTING)
 
     def duration(self, now: float) -> float:
         return (self.closed_at or now) - self.opened_at
@@ -191,22 +193,22 @@ class SessionModel:
             view.bytes_out += len(event.data)
             view.pending = event.pending
         elif isinstance(event, Accepted | Connected):
-            view.state, view.opened_at = "open", event.mono
+            view.state, view.opened_at = OPEN, event.mono
         elif isinstance(event, Connecting):
-            view.state, view.error, view.closed_at = "connecting", None, None
+            view.state, view.error, view.closed_at = CONNECTING, None, None
         elif isinstance(event, PeerEof):
             view.peer_done = True
-            view.state = "peer done sending"
+            view.state = HALF_CLOSED_BY_PEER
         elif isinstance(event, HalfClosed):
             view.we_done = True
-            view.state = "we are done sending"
+            view.state = HALF_CLOSED_BY_US
         elif isinstance(event, Closed):
-            view.state, view.closed_at = CLOSE_STATES[event.by], event.mono
+            view.state, view.closed_at = closed_state(event.by), event.mono
             view.pending = 0
         elif isinstance(event, Error):
             view.error = event
-            if view.state == "connecting":
-                view.state, view.closed_at = "failed", event.mono
+            if view.state == CONNECTING:
+                view.state, view.closed_at = FAILED, event.mono
 
 
 def human_bytes(count: int) -> str:

@@ -20,6 +20,7 @@ from typing import Literal
 
 from rich.cells import cell_len
 
+from workbench.describe import short_state
 from workbench.ui.model import ConnectionView, human_bytes, human_duration
 
 COLUMNS = ("id", "remote", "for", "in", "out", "state")
@@ -38,15 +39,6 @@ SHRINK: tuple[tuple[Literal["drop", "short"], str], ...] = (
 )
 """What goes first when the columns are wider than the table; the id column always stays.
 A column is shown only while every column more important than it is."""
-
-SHORT_STATES = {
-    "peer done sending": "peer done",
-    "we are done sending": "we're done",
-    "closed by us": "closed",
-    "closed by peer": "closed",
-    "reset by us": "reset",
-    "reset by peer": "reset",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +61,7 @@ def peer_row(peer: ConnectionView, now: float) -> PeerRow:
     if peer.backlog_note:
         state, short = f"behind ({human_bytes(peer.pending)} waiting)", "behind"
     else:
-        state, short = peer.state, SHORT_STATES.get(peer.state, peer.state)
+        state, short = peer.state, short_state(peer.state)
     cells = (
         f"#{peer.id}",
         str(peer.remote),

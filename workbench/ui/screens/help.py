@@ -15,6 +15,20 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from workbench.describe import (
+    CONNECTING,
+    FAILED,
+    FIN_BY_PEER,
+    FIN_BY_US,
+    HALF_CLOSED_BY_PEER,
+    HALF_CLOSED_BY_US,
+    KIND_MEANINGS,
+    OPEN,
+    RST_BY_PEER,
+    RST_BY_US,
+    closed_state,
+)
+from workbench.events import Closer
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.event_log import EventLog
@@ -34,8 +48,8 @@ EXPLAIN = {
     "new_client": "new client tab: type host and port, then connect",
     "close_client": "close the current tab",
     "toggle_connect": "connect / disconnect the current tab",
-    "half_close": "half-close: send FIN, keep reading",
-    "reset_client": "reset: abort the connection with RST",
+    "half_close": f"half-close: send FIN, keep reading ({HALF_CLOSED_BY_US})",
+    "reset_client": f"reset: abort the connection with RST ({RST_BY_US})",
     "toggle_recording": "start / stop recording every event to a file in the recordings folder",
     "open_recording": "watch a recording with its original timing, on a screen of its own",
     "replay_recording": "re-send a recording to a live server and compare the answers",
@@ -49,7 +63,7 @@ EXPLAIN = {
     "history(-1)": "the previous message sent (history)",
     "history(1)": "the next message sent, then back to the draft",
     "close_peer": "close the selected peer",
-    "reset_peer": "reset the selected peer (RST)",
+    "reset_peer": f"reset the selected peer ({RST_BY_US})",
     "all_peers": "target every peer",
     "toggle_hex": "hex / text previews",
     "request_filter": "filter by connection, kind and text",
@@ -109,17 +123,24 @@ def help_markdown(sections: Sequence[tuple[str, Iterable[BindingType]]]) -> str:
     return f"{INTRO}\n{tables}\n{PRIMER}"
 
 
-PRIMER = """\
+PRIMER = f"""\
 ## Reading the log
-- **accept / connect**: a TCP handshake finished. **send** is what the kernel took from us,
-  **recv** what arrived: TCP is a byte stream, so one message may arrive in several
+Each row names its event by the kind recordings store too (the filter, **f**, takes the same
+names):
+
+{chr(10).join(f"- **{kind}**: {meaning}" for kind, meaning in KIND_MEANINGS.items())}
+
+- **Who closed, and how.** A FIN is an orderly end of one direction, an RST an abortive end
+  of both: *{FIN_BY_US}*, *{FIN_BY_PEER}*, *{RST_BY_US}*, *{RST_BY_PEER}*. After **eof** a
+  peer stays *{HALF_CLOSED_BY_PEER}* until we close it: answer it from the composer, then
+  close (**c**). With **Echo** on, we echo what it sent, then finish too (FIN back, then
+  close). Closing while bytes we never read wait in the kernel makes it a reset: the kernel
+  sends RST, and the **close** row says so.
+- **States** in the peers table and the client tabs: *{CONNECTING}*, *{OPEN}*, *{FAILED}*,
+  *{HALF_CLOSED_BY_PEER}*, *{HALF_CLOSED_BY_US}*, then *closed* with its closer, such as
+  *{closed_state(Closer.PEER_RESET)}*.
+- **send** and **recv**: TCP is a byte stream, so one message may arrive in several
   pieces, or several messages in one.
-- **eof**: the peer sent FIN (it is done sending). It stays open as *peer done sending*
-  until we close it: answer it from the composer, then close (**c**). With **Echo** on,
-  we echo what it sent, then finish too (FIN back, then close).
-- **shutdown**: we sent FIN (half-close). **close** says who closed, and whether it
-  was an orderly FIN or an abortive RST (reset). Closing while bytes we never read wait in
-  the kernel makes it a reset: the kernel sends RST, and the log says so.
 - **Sending a file** streams it from disk, 1 MiB at a time, only as fast as the peer takes
   it, so any size fits in memory. Its bytes are ordinary **send** rows; progress (sent of
   total, rate, pending) shows below the composer and in the client tab. With every peer as
@@ -127,8 +148,8 @@ PRIMER = """\
   queued (under 1 MiB) still goes out and the connection stays open. Closing the connection
   stops the send too. Only regular files are sent (not FIFOs or devices); a file that shrinks
   while it is sent ends with an error row saying how many bytes went out.
-- **error**: what went wrong, and what to check. *Connection refused* means nothing is
-  listening on that port; *address in use* means another socket already has it.
+- **Common errors**: *Connection refused* means nothing is listening on that port; *address in use*
+  means another socket already has it.
 """
 
 

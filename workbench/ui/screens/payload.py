@@ -23,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from workbench.describe import clean, clock, detail, payload_of
-from workbench.events import Error, Event
+from workbench.events import Event
 from workbench.preview import escape_bytes, hex_dump
 
 PAGE_BYTES = 64 * 1024
@@ -82,13 +82,12 @@ def page_count(size: int) -> int:
 
 
 def header(event: Event, size: int | None = None) -> str:
-    """One line with everything the log row had to cut short, plus a failed operation's name."""
+    """One line with everything the log row had to cut short (the row's words in full)."""
     if size is None:
         data = payload_of(event)
         size = None if data is None else len(data)
-    what = f"{event.kind} ({clean(event.operation)})" if isinstance(event, Error) else event.kind
     shown = "" if size is None else f"  {size:,} bytes"
-    return f"{clock(event.wall)}  #{event.conn}  {what}{shown}  {detail(event)}"
+    return f"{clock(event.wall)}  #{event.conn}  {event.kind}{shown}  {detail(event)}"
 
 
 class PayloadScreen(ModalScreen[None]):

@@ -11,10 +11,15 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Log, Static
 
-from workbench.events import Event, Received, Sent
-from workbench.preview import escape_bytes
+from workbench.describe import (
+    CONNECTING,
+    address,
+    clean,
+    tab_line_count,
+    tab_lines,
+)
+from workbench.events import Event
 from workbench.ui.model import ConnectionView, human_bytes
-from workbench.wording import counted
 
 TRANSCRIPT_LINES = 5000
 TRANSCRIPT_CHARS = 1 << 20
@@ -23,32 +28,6 @@ sends (a character takes 1 to 4 bytes). The event log keeps far more, recordings
 BATCH_CHARS = 64 * 1024
 """Text rendered per batch at most: a flood of control bytes escapes at a few MB/s, and a
 batch must not hold the screen up. What a burst brings beyond it is skipped, with a note."""
-LINE_PREVIEW_BYTES = 512
-LINES_PER_CHUNK = 40
-
-
-def transcript_lines(event: Event) -> list[str]:
-    """A chunk split at newlines, each piece escaped; huge chunks are summarised."""
-    if not isinstance(event, Sent | Received):
-        return []
-    arrow = "→ " if isinstance(event, Sent) else "← "
-    pieces = event.data.splitlines(keepends=True)
-    lines = [arrow + escape_bytes(piece, LINE_PREVIEW_BYTES) for piece in pieces[:LINES_PER_CHUNK]]
-    if len(pieces) > LINES_PER_CHUNK:
-        rest = sum(len(p) for p in pieces[LINES_PER_CHUNK:])
-        more = counted(len(pieces) - LINES_PER_CHUNK, "more line")
-        lines.append(f"  … (+{counted(rest, 'byte')} in {more})")
-    return lines
-
-
-def transcript_line_count(event: Event) -> int:
-    """How many lines ``transcript_lines`` gives for ``event``, without building them."""
-    if not isinstance(event, Sent | Received) or not event.data:
-        return 0
-    data = event.data
-    pieces = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
-    pieces += data[-1:] not in (b"\n", b"\r")  # splitlines' last piece may have no ending
-    return min(pieces, LINES_PER_CHUNK + 1)
 
 
 class Transcript(Log):
@@ -75,9 +54,9 @@ class Transcript(Log):
         lines = chars = skipped = 0
         for event in reversed(events):
             if lines >= TRANSCRIPT_LINES or chars >= BATCH_CHARS:
-                skipped += transcript_line_count(event)
+                skipped += tab_line_count(event)
                 continue
-            rendered = transcript_lines(event)
+            rendered = tab_lines(event)
             newest_first.append(rendered)
             lines += len(rendered)
             chars += sum(map(len, rendered))
@@ -158,7 +137,7 @@ class ClientSession(Vertical):
 
     @property
     def connected(self) -> bool:
-        return self.view is not None and (self.view.alive or self.view.state == "connecting")
+        return self.view is not None and (self.view.alive or self.view.state == CONNECTING)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -209,10 +188,12 @@ class ClientSession(Vertical):
         if str(button.label) != label:
             button.label = label
         counters = f"in {human_bytes(view.bytes_in)} · out {human_bytes(view.bytes_out)}"
-        line = f"{view.state} · #{view.id} {view.local or '?'} → {view.remote} · {counters}"
+        where = f"{address(view.local)} → {address(view.remote)}"
+        line = f"{view.state} · #{view.id} {where} · {counters}"
         if view.error is not None:
             status.add_class("-error")
-            line = f"{view.state}: {view.error.message}\n{view.error.hint}"
+            error = view.error
+            line = f"{view.state}: {clean(error.message)}\n{clean(error.hint)}"
         elif view.backlog_note:
             status.add_class("-error")
             line += f"\n{view.backlog_note}"

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
+from workbench.describe import clean
 from workbench.events import Address
 from workbench.ui.model import ConnectionView, ListenerView
 from workbench.ui.widgets.peer_table import PeerTable
@@ -192,7 +193,7 @@ class ServerPane(Vertical):
                 return text, "-warning"
             return text, "-listening"
         if view.error is not None:
-            return f"{view.error.message}\n{view.error.hint}", "-error"
+            return f"{clean(view.error.message)}\n{clean(view.error.hint)}", "-error"
         return "stopped listening — peers stay until closed; F5 listens again", ""
 
     def show_peers(self, peers: list[ConnectionView], now: float) -> bool:
