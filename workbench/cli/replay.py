@@ -27,16 +27,16 @@ from workbench.cli.common import (
     print_lines,
     run_interruptibly,
 )
+from workbench.describe import clean
 from workbench.recording.replay import (
     DEFAULT_IDLE,
     DEFAULT_TIMEOUT,
-    ConnectionResult,
     ReplayReport,
     Verdict,
     replay,
 )
+from workbench.recording.report import report_lines
 from workbench.recording.scripts import Script, client_scripts, unplayable
-from workbench.wording import counted
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
@@ -162,37 +162,15 @@ def _warn_if_too_long(scripts: list[Script], speed: float | None, budget: float)
 
 
 def _print_report(report: ReplayReport) -> int:
-    lines = [f"  skipped: {skipped}" for skipped in report.skipped]
-    for result in report.results:
-        lines.append(_verdict_line(result))
-        if result.diff:
-            lines.append(result.diff)
-        if result.message and result.verdict is not Verdict.ERROR:
-            lines.append(f"  note: {explained(result.message, result.hint)}")
-    counts = ", ".join(f"{report.count(verdict)} {verdict.value}" for verdict in Verdict)
-    lines.append(f"{counted(len(report.results), 'connection')}: {counts}")
-    print_lines(lines)
+    print_lines(report_lines(report))
     errors = {explained(r.message, r.hint) for r in report.results if r.verdict is Verdict.ERROR}
     for message in sorted(errors):
-        print(f"workbench replay: {message}", file=sys.stderr)
+        print(f"workbench replay: {clean(message)}", file=sys.stderr)
     if errors:
         return EXIT_ERROR
     if report.count(Verdict.INCOMPLETE):
         return EXIT_INCOMPLETE
     return EXIT_DIFFERS if report.count(Verdict.DIFFERS) else EXIT_OK
-
-
-def _verdict_line(result: ConnectionResult) -> str:
-    script = result.script
-    if result.verdict is Verdict.ERROR:
-        return f"{script}: error: {result.message}"
-    sent = (
-        f"{result.sent}"
-        if result.sent == script.sent_size
-        else f"{result.sent} of {script.sent_size}"
-    )
-    sizes = f"sent {sent} B, expected {script.expected_size} B"
-    return f"{script}: {result.verdict.value} ({sizes}, received {result.received} B)"
 
 
 def _combined(patterns: list[re.Pattern[bytes]]) -> re.Pattern[bytes] | None:

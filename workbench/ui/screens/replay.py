@@ -22,24 +22,13 @@ from workbench.endpoints import BadArgument, parse_endpoint
 from workbench.events import Address
 from workbench.recording.reader import Recording
 from workbench.recording.replay import DEFAULT_TIMEOUT, ReplayReport, Verdict
+from workbench.recording.report import report_lines
 from workbench.ui.bridge import ReplayFinished
-from workbench.wording import counted
 
 
 def report_text(report: ReplayReport) -> str:
     """Verdicts first, then each difference as a diff of expected against received."""
-    lines = [f"skipped: {why}" for why in report.skipped]
-    for result in report.results:
-        lines.append(f"{result.script}: {result.verdict.value}")
-        if result.message:
-            lines.append(f"  {result.message}" + (f" — {result.hint}" if result.hint else ""))
-        if result.diff:
-            lines.extend("  " + line for line in result.diff.splitlines())
-    if not report.results and not report.skipped:
-        lines.append("the recording holds no conversation to replay")
-    counts = ", ".join(f"{report.count(v)} {v.value}" for v in Verdict)
-    lines.append(f"{counted(len(report.results), 'connection')}: {counts}")
-    return "\n".join(lines)
+    return "\n".join(report_lines(report))
 
 
 class ReplayScreen(ModalScreen[None]):
