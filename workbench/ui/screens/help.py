@@ -76,7 +76,7 @@ KEY_NAMES = {"pageup": "PgUp", "pagedown": "PgDn", "equals_sign": "=", "minus": 
 INTRO = """\
 # workbench
 
-**Enter** in the composer sends its message to its target (shown left of the input);
+**Enter** in the composer sends its message to its target (named on the line above the input);
 **Tab** moves focus. The keys below work on the live screen; dialogs and the watch screen
 list their own keys at the bottom.
 """
