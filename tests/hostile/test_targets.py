@@ -23,6 +23,7 @@ from tests.ui.helpers import open_tab, start_listening, wait_until
 from workbench.events import Address
 from workbench.settings import SettingsStore
 from workbench.ui.app import WorkbenchApp
+from workbench.ui.target import ClientTarget, PeerTarget
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.server_pane import ServerPane
 
@@ -252,12 +253,12 @@ async def choose_with_keys_and_send(
     await pilot.press("ctrl+n")
     assert app.focused is not None and app.focused.id == "peers"
     under_cursor = pane.selected_peer
-    assert app.target is not None and app.target.peer == under_cursor
+    assert app.target == PeerTarget(under_cursor)
     await pilot.press("down" if under_cursor == ids[0] else "up")
     assert pane.selected_peer != under_cursor
     chosen = pane.selected_peer
     await pilot.press("enter")
-    assert app.target is not None and app.target.peer == chosen
+    assert app.target == PeerTarget(chosen)
     assert composer.target_label.startswith(f"→ peer #{chosen} ")
     assert app.focused is composer.input, "Enter chose: back to the composer"
     assert not [w for w in focused if isinstance(w, Button)], focused
@@ -301,12 +302,12 @@ async def test_f4_toggles_all_peers_on_and_off() -> None:
         await pilot.press("f4")
         assert composer.target_label == "→ all peers (1)"
         await pilot.press("f4")
-        assert app.target is not None and app.target.session is session, "back to the tab"
+        assert app.target == ClientTarget(session), "back to the tab"
 
         await pilot.press("ctrl+n", "enter")
-        assert app.target is not None and app.target.peer == peer
+        assert app.target == PeerTarget(peer)
         await pilot.press("f4", "f4")
-        assert app.target is not None and app.target.peer == peer, "back to the peer"
+        assert app.target == PeerTarget(peer), "back to the peer"
         await pilot.press("f4")
         await pilot.press(*"all", "enter")
         await wait_until(pilot, lambda: session.transcript() == ["← all\\n"], "sent to all")
@@ -323,11 +324,9 @@ async def test_the_tabs_key_chooses_a_tab_with_arrows_and_enter() -> None:
         assert "Ctrl+Y a tab" in composer.target_keys
         await pilot.press("ctrl+y")
         assert isinstance(app.focused, Tabs)
-        assert app.target is not None and app.target.session is second
+        assert app.target == ClientTarget(second)
         await pilot.press("left")
-        await wait_until(
-            pilot, lambda: app.target is not None and app.target.session is first, "first tab"
-        )
+        await wait_until(pilot, lambda: app.target == ClientTarget(first), "first tab")
         await pilot.press("enter")
         assert app.focused is composer.input
         await pilot.press(*"one", "enter")

@@ -12,7 +12,6 @@ import signal
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
@@ -26,7 +25,6 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
 
 from workbench.crash import EXIT_CRASH, report_crash
-from workbench.describe import HALF_CLOSED_BY_PEER
 from workbench.endpoints import BadArgument, validate_host, validate_port
 from workbench.events import Address, Error, Event, Received, Sent, Side
 from workbench.messages import MESSAGES_FILE, MessageStore
@@ -56,6 +54,16 @@ from workbench.ui.screens.help import HelpScreen, key_label
 from workbench.ui.screens.messages import MessageChoice, MessagesScreen
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.screens.watch import WatchScreen
+from workbench.ui.target import (
+    AllPeers,
+    ClientTarget,
+    PeerTarget,
+    Target,
+    TargetChoice,
+    describe,
+    target_conns,
+    target_keys,
+)
 from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.composer import NO_TARGET, Composer
 from workbench.ui.widgets.event_log import EventLog
@@ -65,15 +73,6 @@ PANE_INTERVAL = 0.1
 """Seconds between pane refreshes during a flood; the event log itself follows every batch."""
 
 NO_CLIENTS = "No client sessions yet.\nF6 opens a tab: type host and port, F8 connects."
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the composer sends: a client tab, one server peer, or every peer."""
-
-    kind: str  # "client" | "peer" | "all"
-    session: ClientSession | None = None
-    peer: int | None = None
 
 
 class WorkbenchApp(RecordingControl, FileSendControl):
@@ -145,8 +144,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._bound_shown: int | None = None  # the listener whose address the fields show
         self._filled: tuple[str, str] | None = None  # (host, port) the fields were given
         self._asked: tuple[str, str] = ("", "")  # and what was asked for that listener
-        self.target: Target | None = None
-        self._before_all: Target | None = None  # where F4 goes back to from all peers
+        self.choice = TargetChoice()  # where the composer sends, and where F4 goes back to
         self._startup_listen = listen
         self._startup_connect = list(connect)
         self.connect_timeout = connect_timeout or self.settings.connect_timeout
@@ -418,7 +416,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         pane = self.query_one(ServerPane)
         pane.show_starting(str(Address(host, port_number)))
         if self.target is None:
-            self._set_target(Target("all"))
+            self._set_target(AllPeers())
         echo = pane.echo
         self.bridge.listen(host, port_number, echo=echo, listener_id=self.listener_id)
 
@@ -441,7 +439,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
 
     def on_server_pane_peer_chosen(self, message: ServerPane.PeerChosen) -> None:
         chosen = message.conn
-        self._set_target(Target("all") if chosen is None else Target("peer", peer=chosen))
+        self._set_target(AllPeers() if chosen is None else PeerTarget(chosen))
         if message.confirmed:
             self.query_one(Composer).focus_input()  # chosen with Enter: now type the message
 
@@ -463,7 +461,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._remember(connect_host=host, connect_port=port)
         session.conn_id = self.bridge.reserve_id()
         self._relabel(session)
-        self._set_target(Target("client", session=session))
+        self._set_target(ClientTarget(session))
         self.bridge.connect(
             host, port_number, connect_timeout=self.connect_timeout, conn_id=session.conn_id
         )
@@ -483,16 +481,14 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._send(message.data)
 
     def _send(self, data: bytes) -> None:
-        target = self.target
-        if target is None:
-            return
-        if target.kind == "client" and target.session and target.session.conn_id is not None:
-            self.bridge.send(target.session.conn_id, data)
-        elif target.kind == "peer" and target.peer is not None:
-            self.bridge.send(target.peer, data)
-        elif target.kind == "all":
-            for listener in sorted(self._peer_listeners()):
-                self.bridge.broadcast(listener, data)
+        match self.target:
+            case ClientTarget(session) if session.conn_id is not None:
+                self.bridge.send(session.conn_id, data)
+            case PeerTarget(peer):
+                self.bridge.send(peer, data)
+            case AllPeers():
+                for listener in sorted(self._peer_listeners()):
+                    self.bridge.broadcast(listener, data)
 
     def action_saved_messages(self) -> None:
         composer = self.query_one(Composer)
@@ -517,18 +513,14 @@ class WorkbenchApp(RecordingControl, FileSendControl):
 
     # -- where the composer sends --------------------------------------------------------------
 
+    @property
+    def target(self) -> Target | None:
+        """Where the composer sends now."""
+        return self.choice.current
+
     def _target_conns(self) -> list[int]:
         """The live connections the composer's target stands for (all peers: each of them)."""
-        target = self.target
-        if target is None:
-            return []
-        if target.kind == "client" and target.session and target.session.conn_id is not None:
-            return [target.session.conn_id]
-        if target.kind == "peer" and target.peer is not None:
-            return [target.peer]
-        if target.kind == "all":
-            return [peer.id for peer in self.model.live_peers(None)]
-        return []
+        return target_conns(self.choice.current, self.model)
 
     def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
         """Keys outrun this message: F7 twice may have closed its pane by the time it comes.
@@ -538,7 +530,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         if message.pane is not message.tabbed_content.active_pane:
             return
         if session := _session_in(message.pane):
-            self._set_target(Target("client", session=session))
+            self._set_target(ClientTarget(session))
 
     def on_descendant_focus(self) -> None:
         focused = self.focused
@@ -546,32 +538,18 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             return
         session = next((a for a in focused.ancestors if isinstance(a, ClientSession)), None)
         if session is not None:
-            self._set_target(Target("client", session=session))
+            self._set_target(ClientTarget(session))
         elif focused.id == "peers" and (peer := self.query_one(ServerPane).selected_peer):
-            self._set_target(Target("peer", peer=peer))
+            self._set_target(PeerTarget(peer))
 
-    def _set_target(self, target: Target) -> None:
-        if target.kind == "all" and self.target is not None and self.target.kind != "all":
-            self._before_all = self.target
-        self.target = target
+    def _set_target(self, target: Target | None) -> None:
+        self.choice.choose(target)
         self._refresh_target()
 
     def action_target_all_peers(self) -> None:
         """F4: all peers, or back from all peers to the tab or peer chosen before."""
-        if self.target is None or self.target.kind != "all":
-            self._set_target(Target("all"))
-            return
-        before, self._before_all = self._before_all, None
-        peer = self.model.connections.get(before.peer) if before and before.peer else None
-        if before is not None and peer is not None and peer.alive:
-            self._set_target(before)
-        elif before is not None and before.session is not None and before.session.is_attached:
-            self._set_target(before)
-        elif session := self.active_session():
-            self._set_target(Target("client", session=session))
-        else:
-            self.target = None
-            self._refresh_target()
+        self.choice.toggle_all(self.model, self.active_session())
+        self._refresh_target()
 
     def action_focus_peers(self) -> None:
         """Ctrl+N: to the peers table; the peer under the cursor is the target (see
@@ -587,7 +565,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             self.notify(f"no client tabs to pick: {self._state_keys()}", markup=False)
             return
         self.query_one(TabbedContent).query_one(Tabs).focus()
-        self._set_target(Target("client", session=session))
+        self._set_target(ClientTarget(session))
 
     def on_key(self, event: events.Key) -> None:
         """Enter on the tabs' strip: this tab it is, back to the composer (as in the peers)."""
@@ -600,67 +578,24 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         when nowhere is live. Called for every batch that opens or closes anything, so the
         line is never behind the connections it names."""
         composer = self.query_one(Composer)
-        label, live, trouble = self._describe_target()
-        keys = self._state_keys()
-        composer.target_label = label
-        composer.target_keys = keys
-        composer.no_target = f"{trouble}: {keys}" if trouble else NO_TARGET
-        composer.can_send = live
-
-    def _describe_target(self) -> tuple[str, bool, str]:
-        """The target line, whether Enter can send there, and if not, what is in the way."""
-        target = self.target
-        if target is None:
-            return "→ nothing yet", False, "no target yet"
-        if target.kind == "all":
-            peers = self.model.live_peers(None)
-            if peers:
-                done = sum(peer.peer_done for peer in peers)  # sent FIN: open until we close
-                note = f" — {done} {HALF_CLOSED_BY_PEER}" if done else ""
-                return f"→ all peers ({len(peers)}){note}", True, ""
-            listener = self._listener_view()
-            if listener is not None and listener.listening and listener.local is not None:
-                return "→ all peers (0)", False, f"no peer is connected to {listener.local} yet"
-            return "→ all peers (0)", False, "no peer is connected"
-        if target.kind == "peer":
-            conn_id = target.peer
-        else:
-            conn_id = target.session.conn_id if target.session else None
-        view = self.model.connections.get(conn_id) if conn_id is not None else None
-        if view is None:
-            if target.kind == "peer":  # closed long ago: the model keeps the newest closed
-                return f"→ peer #{conn_id} — closed", False, f"peer #{conn_id} — closed"
-            return "→ client tab, not connected", False, "this tab is not connected (F8 connects)"
-        who = "client" if target.kind == "client" else "peer"
-        live = view.alive and not view.we_done
-        suffix = "" if live else f" — {view.state}"
-        if view.backlog_note:
-            suffix = f" — {view.backlog_note}"
-        trouble = "" if live else f"{who} #{view.id} — {view.state}"
-        if not live and target.kind == "client" and not view.alive:
-            trouble += " (F8 connects again)"
-        return f"→ {who} #{view.id} {view.remote}{suffix}", live, trouble
-
-    def _state_keys(self) -> str:
-        """The keys that change the target, as things stand: only what would work now."""
+        line = describe(self.target, self.model, self._listener_view())
         # The tabs' own state, not a query of the screen: this runs for every batch that opens
         # or closes anything, and a query cost 3000 churning peers a third of their time.
-        peers, tabs = bool(self.model.live_peers(None)), bool(self.query_one(TabbedContent).active)
-        keys = []
-        if peers:
-            keys.append(f"{self._key('focus_peers')} a peer")
-        keys.append(
-            f"{self._key('focus_tabs')} a tab" if tabs else f"{self._key('new_client')} new tab"
+        has_tabs = bool(self.query_one(TabbedContent).active)
+        keys = target_keys(
+            self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=self._key
         )
-        all_on = self.target is not None and self.target.kind == "all"
-        listener = self._listener_view()
-        listening = listener is not None and listener.listening
-        if all_on or peers or listening:
-            keys.append(f"{self._key('target_all_peers')} all peers on/off")
-        starting = self.listener_id is not None and listener is None
-        if not (listening or starting or peers):
-            keys.append(f"{self._key('toggle_listen')} listen")
-        return " · ".join(keys)
+        composer.target_label = line.label
+        composer.target_keys = keys
+        composer.no_target = f"{line.trouble}: {keys}" if line.trouble else NO_TARGET
+        composer.can_send = line.live
+
+    def _state_keys(self) -> str:
+        """The keys that change the target, as things stand (for notices)."""
+        has_tabs = bool(self.query_one(TabbedContent).active)
+        return target_keys(
+            self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=self._key
+        )
 
     def _listener_view(self) -> ListenerView | None:
         return self.model.listeners.get(self.listener_id) if self.listener_id else None
@@ -696,7 +631,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         await tabs.add_pane(pane)
         tabs.active = pane.id or ""
         self._show_tab_hint()
-        self._set_target(Target("client", session=session))
+        self._set_target(ClientTarget(session))
         return session
 
     async def action_close_client(self) -> None:
@@ -710,8 +645,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             await tabs.remove_pane(tabs.active)
         self._show_tab_hint()
         next_session = self.active_session()
-        self.target = Target("client", session=next_session) if next_session else None
-        self._refresh_target()
+        self._set_target(ClientTarget(next_session) if next_session else None)
 
     def _show_tab_hint(self) -> None:
         has_tabs = bool(self.sessions())
