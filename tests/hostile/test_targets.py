@@ -345,7 +345,7 @@ async def test_the_target_line_follows_the_last_peer_closing_on_the_close_itself
         with socket.create_connection(("127.0.0.1", port)) as resetting:
             await peers_listed(app, pilot, 1)
             assert composer.target_label == "→ all peers (1)" and composer.can_send
-            app._panes_due = lambda: None  # type: ignore[method-assign]
+            app.pane_redraw.due = lambda: None  # type: ignore[method-assign]
             resetting.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         await wait_until(pilot, lambda: composer.target_label == "→ all peers (0)", "the close")
         assert not composer.can_send

@@ -21,7 +21,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message_pump import MessagePump
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
 
 from workbench.crash import EXIT_CRASH, report_crash
@@ -49,6 +48,7 @@ from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
 from workbench.ui.model import ListenerView, SessionModel
 from workbench.ui.recording_control import RecordingControl
+from workbench.ui.redraw import RedrawThrottle
 from workbench.ui.screens.filter import FilterScreen, LogFilter
 from workbench.ui.screens.help import HelpScreen, key_label
 from workbench.ui.screens.messages import MessageChoice, MessagesScreen
@@ -68,9 +68,6 @@ from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.composer import NO_TARGET, Composer
 from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.server_pane import ServerPane
-
-PANE_INTERVAL = 0.1
-"""Seconds between pane refreshes during a flood; the event log itself follows every batch."""
 
 NO_CLIENTS = "No client sessions yet.\nF6 opens a tab: type host and port, F8 connects."
 
@@ -149,11 +146,8 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._startup_connect = list(connect)
         self.connect_timeout = connect_timeout or self.settings.connect_timeout
         self._tab_count = 0
-        self._changed: set[int] = set()
         self._error_notices = ErrorNotices(self)
-        self._pane_timer: Timer | None = None
-        self._panes_queued = False
-        self._panes_shown_at = 0.0
+        self.pane_redraw = RedrawThrottle(self, self._refresh_panes, settle=BATCH_INTERVAL)
         self.crash_line: str | None = None
         """Set when we crashed: the one line for stderr, naming the file with the traceback."""
         self._stop_signal: int | None = None
@@ -232,7 +226,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         if not self.is_running:
             return  # quitting: the engine's last events arrive while widgets are removed
         events = message.events
-        self._changed |= self.model.apply(events)
+        self.pane_redraw.changed(self.model.apply(events))
         self.query_one(EventLog).add_events(events)
         by_conn: dict[int, list[Event]] = defaultdict(list)
         for event in events:
@@ -243,36 +237,11 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._error_notices.add([event for event in events if isinstance(event, Error)])
         if any(not isinstance(event, Sent | Received) for event in events):
             self._refresh_target()  # a peer closing: the target line says so now, not later
-        self._panes_due()
+        self.pane_redraw.due()
 
-    def _panes_due(self) -> None:
-        """Redrawing tables and status lines per batch cost most of a flood's CPU.
-
-        Panes redraw right after the batch that finds them due, so that the log and the panes
-        share one frame, but as a message of their own, so a key pressed meanwhile is not held
-        up by both. The timer only catches the last changes once batches stop; it waits one
-        batch interval longer, or in a flood it would fire between batches, costing a frame
-        of its own each time.
-        """
-        if self._panes_queued:
-            return
-        wait = self._panes_shown_at + PANE_INTERVAL - time.monotonic()
-        if wait <= 0:
-            if self._pane_timer is not None:
-                self._pane_timer.stop()
-                self._pane_timer = None
-            self._panes_queued = True
-            self.call_later(self._refresh_panes)
-        elif self._pane_timer is None:
-            self._pane_timer = self.set_timer(wait + BATCH_INTERVAL, self._refresh_panes)
-
-    def _refresh_panes(self) -> None:
-        self._pane_timer = None
-        self._panes_queued = False
+    def _refresh_panes(self, changed: set[int]) -> None:
         if not self.is_running:
             return
-        self._panes_shown_at = time.monotonic()
-        changed, self._changed = self._changed, set()
         for session in self.sessions():
             if session.conn_id in changed:
                 self._show_session(session)
@@ -374,7 +343,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         peers = [p for p in self.model.peers_of(None) if p.id in changed]
         pane.forget_peers(self.model.take_forgotten(), self.model.forgotten[Side.PEER])
         if pane.show_peers(peers, self._clock()):
-            self._panes_due()  # more peers to list next time
+            self.pane_redraw.due()  # more peers to list next time
 
     def _tick(self) -> None:
         """Durations advance with the clock, not with events."""
