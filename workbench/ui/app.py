@@ -14,14 +14,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from rich.text import Text
-from textual import events
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.message_pump import MessagePump
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Footer
 
 from workbench.crash import EXIT_CRASH, report_crash
 from workbench.endpoints import BadArgument, validate_host, validate_port
@@ -65,11 +63,10 @@ from workbench.ui.target import (
     target_keys,
 )
 from workbench.ui.widgets.client_tab import ClientSession
+from workbench.ui.widgets.clients_pane import ClientsPane
 from workbench.ui.widgets.composer import NO_TARGET, Composer
 from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.server_pane import ServerPane
-
-NO_CLIENTS = "No client sessions yet.\nF6 opens a tab: type host and port, F8 connects."
 
 
 class WorkbenchApp(RecordingControl, FileSendControl):
@@ -145,7 +142,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._startup_listen = listen
         self._startup_connect = list(connect)
         self.connect_timeout = connect_timeout or self.settings.connect_timeout
-        self._tab_count = 0
+        self.clients = ClientsPane(id="clients-box")
         self._error_notices = ErrorNotices(self)
         self.pane_redraw = RedrawThrottle(self, self._refresh_panes, settle=BATCH_INTERVAL)
         self.crash_line: str | None = None
@@ -180,9 +177,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             host = listen.host if listen else self.settings.host
             port = str(listen.port) if listen else self.settings.port
             yield ServerPane(host, port, id="server")
-            with Vertical(id="clients-box"):
-                yield Static(Text(NO_CLIENTS), id="no-clients")
-                yield TabbedContent(id="clients")
+            yield self.clients
         payload_cap = self.settings.log_payload_mib << 20
         yield EventLog(self.settings.log_cap, payload_cap, id="log")
         yield Composer(id="composer")
@@ -193,8 +188,6 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         await self.bridge.start()
         self.set_interval(1.0, self._tick)
         self.set_interval(FILE_PROGRESS_INTERVAL, self._show_file_progress)
-        self.query_one("#clients-box").border_title = "Clients"
-        self._show_tab_hint()
         if self._startup_record:
             record = self._startup_record
             self._start_recording(record if isinstance(record, Path) else None)
@@ -231,9 +224,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         by_conn: dict[int, list[Event]] = defaultdict(list)
         for event in events:
             by_conn[event.conn].append(event)
-        for session in self.sessions():
-            if session.conn_id in by_conn:
-                session.add_traffic(by_conn[session.conn_id])
+        self.clients.add_traffic(by_conn)
         self._error_notices.add([event for event in events if isinstance(event, Error)])
         if any(not isinstance(event, Sent | Received) for event in events):
             self._refresh_target()  # a peer closing: the target line says so now, not later
@@ -322,13 +313,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         view = self.model.connections.get(session.conn_id)
         if view is not None:
             session.show(view)
-            self._relabel(session)
-
-    def _relabel(self, session: ClientSession) -> None:
-        pane = session.parent
-        tab = self.query_one(TabbedContent).get_tab(pane.id) if pane and pane.id else None
-        if tab is not None and str(tab.label) != session.title:
-            tab.label = session.title
+            self.clients.relabel(session)
 
     def _show_server(self, changed: set[int]) -> None:
         pane = self.query_one(ServerPane)
@@ -429,7 +414,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             return
         self._remember(connect_host=host, connect_port=port)
         session.conn_id = self.bridge.reserve_id()
-        self._relabel(session)
+        self.clients.relabel(session)
         self._set_target(ClientTarget(session))
         self.bridge.connect(
             host, port_number, connect_timeout=self.connect_timeout, conn_id=session.conn_id
@@ -491,15 +476,14 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         """The live connections the composer's target stands for (all peers: each of them)."""
         return target_conns(self.choice.current, self.model)
 
-    def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
-        """Keys outrun this message: F7 twice may have closed its pane by the time it comes.
+    def on_clients_pane_tab_shown(self, message: ClientsPane.TabShown) -> None:
+        """Keys outrun this message: F7 twice may have closed its tab by the time it comes.
+        Only the tab still showing counts; closing a tab already aimed the composer."""
+        if message.session is self.active_session():
+            self._set_target(ClientTarget(message.session))
 
-        Only the pane still showing counts; closing a tab already aimed the composer.
-        """
-        if message.pane is not message.tabbed_content.active_pane:
-            return
-        if session := _session_in(message.pane):
-            self._set_target(ClientTarget(session))
+    def on_clients_pane_confirmed(self, _: ClientsPane.Confirmed) -> None:
+        self.query_one(Composer).focus_input()  # chosen with Enter: now type the message
 
     def on_descendant_focus(self) -> None:
         focused = self.focused
@@ -533,14 +517,8 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         if session is None:
             self.notify(f"no client tabs to pick: {self._state_keys()}", markup=False)
             return
-        self.query_one(TabbedContent).query_one(Tabs).focus()
+        self.clients.focus_tabs()
         self._set_target(ClientTarget(session))
-
-    def on_key(self, event: events.Key) -> None:
-        """Enter on the tabs' strip: this tab it is, back to the composer (as in the peers)."""
-        if event.key == "enter" and isinstance(self.focused, Tabs):
-            event.stop()
-            self.query_one(Composer).focus_input()
 
     def _refresh_target(self) -> None:
         """The composer says where Enter will send, how to change that, and why it refuses
@@ -550,7 +528,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         line = describe(self.target, self.model, self._listener_view())
         # The tabs' own state, not a query of the screen: this runs for every batch that opens
         # or closes anything, and a query cost 3000 churning peers a third of their time.
-        has_tabs = bool(self.query_one(TabbedContent).active)
+        has_tabs = self.clients.has_tabs
         keys = target_keys(
             self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=self._key
         )
@@ -561,7 +539,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
 
     def _state_keys(self) -> str:
         """The keys that change the target, as things stand (for notices)."""
-        has_tabs = bool(self.query_one(TabbedContent).active)
+        has_tabs = self.clients.has_tabs
         return target_keys(
             self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=self._key
         )
@@ -580,26 +558,17 @@ class WorkbenchApp(RecordingControl, FileSendControl):
     # -- actions ------------------------------------------------------------------------------
 
     def sessions(self) -> list[ClientSession]:
-        return list(self.query(ClientSession))
+        return self.clients.sessions()
 
     def active_session(self) -> ClientSession | None:
-        return _session_in(self.query_one(TabbedContent).active_pane)
+        return self.clients.active_session()
 
     async def action_new_client(
         self, host: str | None = None, port: str | None = None
     ) -> ClientSession:
-        self._tab_count += 1
         saved = self.settings_store.settings
-        session = ClientSession(
-            host or saved.connect_host,
-            saved.connect_port if port is None else port,
-            number=self._tab_count,
-        )
-        pane = TabPane(session.title, session, id=f"client-{self._tab_count}")
-        tabs = self.query_one(TabbedContent)
-        await tabs.add_pane(pane)
-        tabs.active = pane.id or ""
-        self._show_tab_hint()
+        port = saved.connect_port if port is None else port
+        session = await self.clients.open(host or saved.connect_host, port)
         self._set_target(ClientTarget(session))
         return session
 
@@ -609,17 +578,9 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             return
         if session.conn_id is not None:
             self.bridge.close(session.conn_id)
-        tabs = self.query_one(TabbedContent)
-        if tabs.active:
-            await tabs.remove_pane(tabs.active)
-        self._show_tab_hint()
+        await self.clients.close_active()
         next_session = self.active_session()
         self._set_target(ClientTarget(next_session) if next_session else None)
-
-    def _show_tab_hint(self) -> None:
-        has_tabs = bool(self.sessions())
-        self.query_one("#no-clients").display = not has_tabs
-        self.query_one("#clients").display = has_tabs
 
     def action_toggle_connect(self) -> None:
         if session := self.active_session():
@@ -689,8 +650,3 @@ class WorkbenchApp(RecordingControl, FileSendControl):
             **super().get_theme_variable_defaults(),
             **event_variable_defaults(self.current_theme),
         }
-
-
-def _session_in(pane: TabPane | None) -> ClientSession | None:
-    """The tab's session; none while the pane is being taken down (its children go first)."""
-    return next(iter(pane.query(ClientSession)), None) if pane is not None else None
