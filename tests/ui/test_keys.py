@@ -55,7 +55,7 @@ async def test_live_screen_keys_do_nothing_while_watching_and_are_not_offered(
         assert not live.query(ClientSession), "F6 opened a tab on the hidden live screen"
         assert (composer.mode, composer.line_ending) == (mode, ending)
         assert app.listener_id is None, "F5 listened on the hidden live screen"
-        assert app._recorder is None, "Ctrl+R started a recording"
+        assert app.recording.recorder is None, "Ctrl+R started a recording"
         shown = footer_keys(app)
         assert not shown & {"f2", "f5", "f6", "f8", "ctrl+r"}, shown
         assert {"space", "escape"} <= shown  # the watch screen's own keys stay

@@ -151,9 +151,9 @@ async def test_recording_toggled_quickly_ends_with_the_last_press(tmp_path: Path
     app = WorkbenchApp(recordings_dir=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await burst(app, pilot, "ctrl+r", "ctrl+r")
-        assert app._recorder is None
+        assert app.recording.recorder is None
         await burst(app, pilot, "ctrl+r", "ctrl+r", "ctrl+r")
-        assert app._recorder is not None
+        assert app.recording.recorder is not None
         await pilot.press("ctrl+r")
         saved = lambda: [n for n in app._notifications if n.title == "recording saved"]  # noqa: E731
         await wait_until(pilot, lambda: len(saved()) == 3, "three recordings saved")

@@ -41,6 +41,8 @@ from workbench.ui.bridge import (
     EngineEvents,
     EngineStopped,
     IntentRejected,
+    RecordingFailed,
+    RecordingProgress,
 )
 from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
@@ -51,6 +53,7 @@ from workbench.ui.screens.filter import FilterScreen, LogFilter
 from workbench.ui.screens.help import HelpScreen, key_label
 from workbench.ui.screens.messages import MessageChoice, MessagesScreen
 from workbench.ui.screens.payload import PayloadScreen
+from workbench.ui.screens.replay import ReplayScreen
 from workbench.ui.screens.watch import WatchScreen
 from workbench.ui.target import (
     AllPeers,
@@ -69,7 +72,7 @@ from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.server_pane import ServerPane
 
 
-class WorkbenchApp(RecordingControl, FileSendControl):
+class WorkbenchApp(FileSendControl):
     """A terminal socket workbench."""
 
     CSS_PATH = "app.tcss"
@@ -133,6 +136,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self._startup_watch = watch
         self.model = SessionModel()
         self.bridge = bridge(self)  # tests pass workbench.testing.FakeBridge
+        self.recording = RecordingControl(self, self.bridge, self.recordings_dir)
         self._freeze_startup_objects = freeze_startup_objects
         self.listener_id: int | None = None
         self._bound_shown: int | None = None  # the listener whose address the fields show
@@ -190,7 +194,7 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         self.set_interval(FILE_PROGRESS_INTERVAL, self._show_file_progress)
         if self._startup_record:
             record = self._startup_record
-            self._start_recording(record if isinstance(record, Path) else None)
+            self.recording.start(record if isinstance(record, Path) else None)
         startup, self._startup_watch = self._startup_watch, None  # the screen owns it now
         if isinstance(startup, Path):
             self.action_open_recording(startup)  # indexed in the picker, progress shown
@@ -304,6 +308,26 @@ class WorkbenchApp(RecordingControl, FileSendControl):
         """Textual's, without the traceback printout: ours is in the crash file."""
         self.bell()
         self._close_messages_no_wait()
+
+    # -- recordings: their controller's ---------------------------------------------------------
+
+    def action_toggle_recording(self) -> None:
+        self.recording.toggle()
+
+    def action_open_recording(self, path: Path | None = None) -> None:
+        self.recording.open(path)
+
+    def action_replay_recording(self) -> None:
+        self.recording.pick_replay()
+
+    def on_recording_progress(self, message: RecordingProgress) -> None:
+        self.recording.progress(message)
+
+    def on_recording_failed(self, message: RecordingFailed) -> None:
+        self.recording.failed(message)
+
+    def on_replay_screen_run(self, request: ReplayScreen.Run) -> None:
+        self.recording.run_replay(request)
 
     def on_intent_rejected(self, message: IntentRejected) -> None:
         self.notify(message.reason, title="not sent", severity="error")

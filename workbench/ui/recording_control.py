@@ -1,8 +1,8 @@
 """Recording from the UI: start and stop, progress and failure, watching and replaying.
 
-A base class of the app, so the recorder's messages reach these handlers; the recorder
-itself runs in the engine's trio run as a lossless consumer, and the bridge posts its progress
-and failure back as messages.
+An object the app owns and hands the recorder's messages to (``progress``, ``failed``, ``run``);
+the recorder itself runs in the engine's trio run as a lossless consumer, and the bridge posts
+its progress and failure back to the app as messages.
 """
 
 from __future__ import annotations
@@ -42,51 +42,53 @@ class _ReplayOfIndex(ReplayScreen):
         self._index.close()
 
 
-class RecordingControl(App[None]):
-    """The recording half of the workbench app (the app provides bridge and folder)."""
+class RecordingControl:
+    """Recording, watching and replaying for the app: its screens, notices and log title."""
 
-    bridge: EngineBridge
-    recordings_dir: Path
-    _recorder: Recorder | None = None  # the running recorder, if any
+    def __init__(self, app: App[None], bridge: EngineBridge, folder: Path) -> None:
+        self.app, self.bridge, self.folder = app, bridge, folder
+        self.recorder: Recorder | None = None
+        """The running recorder, if any."""
 
-    def action_toggle_recording(self) -> None:
-        if self._recorder is None:
-            self._start_recording(None)
+    def toggle(self) -> None:
+        if self.recorder is None:
+            self.start(None)
         else:
-            self.bridge.stop_recording(self._recorder)
-            self._recorder = None
-            self._show_recording(None)
+            self.bridge.stop_recording(self.recorder)
+            self.recorder = None
+            self._show(None)
 
-    def _start_recording(self, path: Path | None) -> None:
+    def start(self, path: Path | None) -> None:
+        """Record to ``path``, or to a new file in the recordings folder."""
         try:
-            writer = RecordingWriter.open(path or default_recording_path(self.recordings_dir))
+            writer = RecordingWriter.open(path or default_recording_path(self.folder))
         except RecordingWriteError as exc:
-            self.notify(str(exc), title="cannot record", severity="error")
+            self.app.notify(str(exc), title="cannot record", severity="error")
             return
-        self._recorder = self.bridge.start_recording(writer)
-        self._show_recording(self._recorder.status)
+        self.recorder = self.bridge.start_recording(writer)
+        self._show(self.recorder.status)
 
-    def on_recording_progress(self, message: RecordingProgress) -> None:
-        if message.recorder is self._recorder:
-            self._show_recording(message.status)
+    def progress(self, message: RecordingProgress) -> None:
+        if message.recorder is self.recorder:
+            self._show(message.status)
         elif message.final:
             status = message.status
-            self.notify(
+            self.app.notify(
                 f"{status.path} · {counted(status.events, 'event')} · {human_bytes(status.bytes)}",
                 title="recording saved",
             )
 
-    def on_recording_failed(self, message: RecordingFailed) -> None:
-        if message.recorder is self._recorder:
-            self._recorder = None
-            self._show_recording(None)
-        self.notify(message.reason, title="recording stopped", severity="error", timeout=30)
+    def failed(self, message: RecordingFailed) -> None:
+        if message.recorder is self.recorder:
+            self.recorder = None
+            self._show(None)
+        self.app.notify(message.reason, title="recording stopped", severity="error", timeout=30)
 
-    def _show_recording(self, status: RecordingStatus | None) -> None:
+    def _show(self, status: RecordingStatus | None) -> None:
         """The log's title doubles as the recording indicator: file name and size."""
-        if not self.is_running:
+        if not self.app.is_running:
             return  # quitting: the recorder's last report arrives while widgets are removed
-        log = self.query_one(EventLog)
+        log = self.app.query_one(EventLog)
         if status is None:
             log.border_title = ""
             return
@@ -95,22 +97,23 @@ class RecordingControl(App[None]):
             f"{counted(status.events, 'event')}"
         )
 
-    def action_open_recording(self, path: Path | None = None) -> None:
+    def open(self, path: Path | None = None) -> None:
         """Pick a recording to watch (``path``: that one, indexed at once, as ``--open``)."""
-        self.push_screen(OpenRecordingScreen(self.recordings_dir, path), self._watch)
+        self.app.push_screen(OpenRecordingScreen(self.folder, path), self._watch)
 
     def _watch(self, recording: RecordingIndex | None) -> None:
         if recording is not None:
-            self.push_screen(WatchScreen(recording))  # which closes it when it goes
+            self.app.push_screen(WatchScreen(recording))  # which closes it when it goes
 
-    def action_replay_recording(self) -> None:
-        self.push_screen(OpenRecordingScreen(self.recordings_dir), self._replay_screen)
+    def pick_replay(self) -> None:
+        """Pick a recording to replay to a server."""
+        self.app.push_screen(OpenRecordingScreen(self.folder), self._replay_screen)
 
     def _replay_screen(self, recording: RecordingIndex | None) -> None:
         if recording is not None:
-            self.push_screen(_ReplayOfIndex(recording))
+            self.app.push_screen(_ReplayOfIndex(recording))
 
-    def on_replay_screen_run(self, request: ReplayScreen.Run) -> None:
+    def run_replay(self, request: ReplayScreen.Run) -> None:
         screen = request.screen
         run = CancellableReplay(
             screen.recording,
