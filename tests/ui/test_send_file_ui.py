@@ -66,8 +66,8 @@ async def test_ctrl_f_sends_a_file_to_socat_and_progress_reaches_sent(tmp_path: 
         async with app.run_test(size=(120, 40)) as pilot:
             session = await open_tab(app, pilot, port)
             await choose_file(app, pilot, source)
-            await wait_until(pilot, lambda: app.file_jobs != [], "the send to start")
-            job = app.file_jobs[-1]
+            await wait_until(pilot, lambda: app.file_sends.jobs != [], "the send to start")
+            job = app.file_sends.jobs[-1]
             composer = app.query_one(Composer)
             await wait_until(pilot, lambda: job.outcome is Outcome.DONE, "the send to finish")
             await wait_until(pilot, lambda: "sent 3.0 MiB" in composer.file_progress, "progress")
@@ -105,8 +105,8 @@ async def test_a_file_goes_to_every_peer_when_all_peers_are_the_target(tmp_path:
             # Listening made every peer the target (F4 would now toggle that off again).
             assert app.query_one(Composer).target_label == "→ all peers (2)"
             await choose_file(app, pilot, source)
-            await wait_until(pilot, lambda: app.file_jobs != [], "the send to start")
-            job = app.file_jobs[-1]
+            await wait_until(pilot, lambda: app.file_sends.jobs != [], "the send to start")
+            job = app.file_sends.jobs[-1]
             await wait_until(pilot, lambda: job.outcome is Outcome.DONE, "the send to finish")
             assert len(job.conns) == 2
             for conn in job.conns:
@@ -134,8 +134,8 @@ async def test_ctrl_g_stops_a_file_to_a_peer_that_does_not_read(tmp_path: Path) 
         async with app.run_test(size=(120, 40)) as pilot:
             session = await open_tab(app, pilot, server.getsockname()[1])
             await choose_file(app, pilot, big)
-            await wait_until(pilot, lambda: app.file_jobs != [], "the send to start")
-            job = app.file_jobs[-1]
+            await wait_until(pilot, lambda: app.file_sends.jobs != [], "the send to start")
+            job = app.file_sends.jobs[-1]
             composer = app.query_one(Composer)
             await wait_until(pilot, lambda: "pending" in composer.file_progress, "progress")
             assert (
@@ -145,7 +145,7 @@ async def test_ctrl_g_stops_a_file_to_a_peer_that_does_not_read(tmp_path: Path) 
             await wait_until(pilot, lambda: job.outcome is Outcome.CANCELLED, "the cancel")
             await wait_until(pilot, lambda: "cancelled" in composer.file_progress, "the line")
             assert session.view is not None and session.view.alive
-            assert app.file_jobs[-1].queued < 8 * MiB
+            assert app.file_sends.jobs[-1].queued < 8 * MiB
 
 
 async def test_what_cannot_be_sent_is_explained_in_the_chooser(tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ async def test_what_cannot_be_sent_is_explained_in_the_chooser(tmp_path: Path) -
             assert isinstance(app.screen, SendFileScreen)
             await pilot.press("escape")
             await wait_until(pilot, lambda: not isinstance(app.screen, SendFileScreen), "closed")
-            assert app.file_jobs == []
+            assert app.file_sends.jobs == []
 
 
 async def test_ctrl_f_without_a_target_explains_instead(tmp_path: Path) -> None:
@@ -227,8 +227,8 @@ async def test_the_screen_paces_a_fast_file_so_its_backlog_stays_bounded(tmp_pat
 
             bridge._screen_caught_up = measured_pace  # type: ignore[method-assign]
             await choose_file(app, pilot, big)
-            await wait_until(pilot, lambda: app.file_jobs != [], "the send to start")
-            job = app.file_jobs[-1]
+            await wait_until(pilot, lambda: app.file_sends.jobs != [], "the send to start")
+            job = app.file_sends.jobs[-1]
             await wait_until(pilot, lambda: job.done, "the send to finish", within=60)
             assert job.outcome is Outcome.DONE
     finally:

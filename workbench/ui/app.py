@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from textual.app import ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message_pump import MessagePump
@@ -72,7 +72,7 @@ from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.server_pane import ServerPane
 
 
-class WorkbenchApp(FileSendControl):
+class WorkbenchApp(App[None]):
     """A terminal socket workbench."""
 
     CSS_PATH = "app.tcss"
@@ -137,6 +137,9 @@ class WorkbenchApp(FileSendControl):
         self.model = SessionModel()
         self.bridge = bridge(self)  # tests pass workbench.testing.FakeBridge
         self.recording = RecordingControl(self, self.bridge, self.recordings_dir)
+        self.file_sends = FileSendControl(
+            self, self.bridge, self.model, target_conns=self._target_conns, sessions=self.sessions
+        )
         self._freeze_startup_objects = freeze_startup_objects
         self.listener_id: int | None = None
         self._bound_shown: int | None = None  # the listener whose address the fields show
@@ -153,7 +156,6 @@ class WorkbenchApp(FileSendControl):
         """Set when we crashed: the one line for stderr, naming the file with the traceback."""
         self._stop_signal: int | None = None
         self._drawn = False
-        self._init_file_sends()
 
     def _use_theme(self, wanted: str) -> None:
         if wanted not in self.available_themes:
@@ -191,7 +193,7 @@ class WorkbenchApp(FileSendControl):
         self._defer_sigcont()
         await self.bridge.start()
         self.set_interval(1.0, self._tick)
-        self.set_interval(FILE_PROGRESS_INTERVAL, self._show_file_progress)
+        self.set_interval(FILE_PROGRESS_INTERVAL, self.file_sends.show_progress)
         if self._startup_record:
             record = self._startup_record
             self.recording.start(record if isinstance(record, Path) else None)
@@ -220,9 +222,11 @@ class WorkbenchApp(FileSendControl):
 
     def on_engine_events(self, message: EngineEvents) -> None:
         """The log and transcripts take every batch; the panes catch up at most 10x/s."""
-        if not self.is_running:
-            return  # quitting: the engine's last events arrive while widgets are removed
-        events = message.events
+        if self.is_running:  # quitting: the engine's last events arrive while widgets go
+            self._show_events(message.events)
+        self.bridge.events_shown()  # a file send waiting for the screen to catch up goes on
+
+    def _show_events(self, events: list[Event]) -> None:
         self.pane_redraw.changed(self.model.apply(events))
         self.query_one(EventLog).add_events(events)
         by_conn: dict[int, list[Event]] = defaultdict(list)
@@ -309,7 +313,13 @@ class WorkbenchApp(FileSendControl):
         self.bell()
         self._close_messages_no_wait()
 
-    # -- recordings: their controller's ---------------------------------------------------------
+    # -- file sends and recordings: their controllers' ------------------------------------------
+
+    def action_send_file(self) -> None:
+        self.file_sends.choose()
+
+    def action_stop_file(self) -> None:
+        self.file_sends.stop()
 
     def action_toggle_recording(self) -> None:
         self.recording.toggle()
