@@ -43,7 +43,7 @@ async def test_3000_connect_close_cycles_keep_the_newest_200_closed_peers_and_ev
     app = WorkbenchApp()
     async with app.run_test(size=(120, 40)) as pilot:
         # Closing after the peer's FIN is asked for, whatever the listener's default is.
-        app.listener_id = app.bridge.reserve_id()
+        app.server.listener_id = app.bridge.reserve_id()
         app.bridge.listen(
             "127.0.0.1", 0, listener_id=app.listener_id, echo=False, close_on_eof=True
         )

@@ -47,7 +47,7 @@ def crowd(count: int = CROWD, closed: int = 0) -> list[Event]:
 
 
 async def fed(app: WorkbenchApp, pilot, events: list[Event]) -> PeerTable:  # type: ignore[no-untyped-def]
-    app.listener_id = 1
+    app.server.listener_id = 1
     app.post_message(EngineEvents(events))
     table = app.query_one("#peers", PeerTable)
     wanted = sum(isinstance(event, Accepted) for event in events)
@@ -97,7 +97,7 @@ async def test_a_thousand_peers_draw_only_the_rows_on_screen_in_each_frame() -> 
             assert all(0 <= y < height for y, _ in drawn), "only lines on screen are drawn"
             assert len(drawn) <= 2 * height, f"{key}: {len(drawn)} lines for {height} on screen"
         drawn.clear()
-        app._tick()  # the clock's tick with the clock standing still, and a batch of nothing
+        app.server.tick()  # the clock's tick with the clock standing still, and a batch of nothing
         app.query_one(ServerPane).show_peers([], NOW)
         await pilot.pause()
         assert drawn == [], "nothing changed, nothing redrawn"

@@ -91,7 +91,7 @@ def test_screen_with_traffic(snap_compare, theme: str) -> None:  # type: ignore[
     async def feed(pilot) -> None:  # type: ignore[no-untyped-def]
         session = await app.action_new_client("127.0.0.1", "5000")
         session.conn_id = 3
-        app.listener_id = 1
+        app.server.listener_id = 1
         app.post_message(EngineEvents(traffic()))  # type: ignore[arg-type]
         await pilot.pause()
         await pilot.press("escape")

@@ -23,7 +23,7 @@ from textual.widgets import Footer
 
 from workbench.crash import EXIT_CRASH, report_crash
 from workbench.endpoints import BadArgument, validate_host, validate_port
-from workbench.events import Address, Error, Event, Received, Sent, Side
+from workbench.events import Address, Error, Event, Received, Sent
 from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.index import RecordingIndex
 from workbench.recording.reader import Recording
@@ -46,7 +46,7 @@ from workbench.ui.bridge import (
 )
 from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
-from workbench.ui.model import ListenerView, SessionModel
+from workbench.ui.model import SessionModel
 from workbench.ui.recording_control import RecordingControl
 from workbench.ui.redraw import RedrawThrottle
 from workbench.ui.screens.filter import FilterScreen, LogFilter
@@ -55,6 +55,7 @@ from workbench.ui.screens.messages import MessageChoice, MessagesScreen
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.screens.replay import ReplayScreen
 from workbench.ui.screens.watch import WatchScreen
+from workbench.ui.server_control import ServerControl
 from workbench.ui.target import (
     AllPeers,
     ClientTarget,
@@ -120,7 +121,6 @@ class WorkbenchApp(App[None]):
         freeze_startup_objects: bool = False,
     ) -> None:
         super().__init__()
-        self._clock = clock
         folder = config or config_dir()
         self.settings_store = SettingsStore(folder)
         self.settings, settings_notice = self.settings_store.load()
@@ -141,10 +141,6 @@ class WorkbenchApp(App[None]):
             self, self.bridge, self.model, target_conns=self._target_conns, sessions=self.sessions
         )
         self._freeze_startup_objects = freeze_startup_objects
-        self.listener_id: int | None = None
-        self._bound_shown: int | None = None  # the listener whose address the fields show
-        self._filled: tuple[str, str] | None = None  # (host, port) the fields were given
-        self._asked: tuple[str, str] = ("", "")  # and what was asked for that listener
         self.choice = TargetChoice()  # where the composer sends, and where F4 goes back to
         self._startup_listen = listen
         self._startup_connect = list(connect)
@@ -152,6 +148,14 @@ class WorkbenchApp(App[None]):
         self.clients = ClientsPane(id="clients-box")
         self._error_notices = ErrorNotices(self)
         self.pane_redraw = RedrawThrottle(self, self._refresh_panes, settle=BATCH_INTERVAL)
+        self.server = ServerControl(
+            self,
+            self.bridge,
+            self.model,
+            clock=clock,
+            remember=self._remember,
+            more_to_show=lambda: self.pane_redraw.due(),
+        )
         self.crash_line: str | None = None
         """Set when we crashed: the one line for stderr, naming the file with the traceback."""
         self._stop_signal: int | None = None
@@ -192,7 +196,7 @@ class WorkbenchApp(App[None]):
     async def on_mount(self) -> None:
         self._defer_sigcont()
         await self.bridge.start()
-        self.set_interval(1.0, self._tick)
+        self.set_interval(1.0, self.server.tick)
         self.set_interval(FILE_PROGRESS_INTERVAL, self.file_sends.show_progress)
         if self._startup_record:
             record = self._startup_record
@@ -244,7 +248,7 @@ class WorkbenchApp(App[None]):
         for session in self.sessions():
             if session.conn_id in changed:
                 self._show_session(session)
-        self._show_server(changed)
+        self.server.show(changed)
         self._refresh_target()
 
     def on_engine_stopped(self, message: EngineStopped) -> None:
@@ -349,81 +353,27 @@ class WorkbenchApp(App[None]):
             session.show(view)
             self.clients.relabel(session)
 
-    def _show_server(self, changed: set[int]) -> None:
-        pane = self.query_one(ServerPane)
-        listener = self.model.listeners.get(self.listener_id) if self.listener_id else None
-        if self.listener_id in changed or changed & {p.id for p in self.model.peers_of(None)}:
-            pane.show_listener(listener, len(self.model.live_peers(None)))
-        if listener and listener.listening and listener.local and self._bound_shown != listener.id:
-            self._bound_shown = listener.id
-            self._filled = (listener.local.host, str(listener.local.port))
-            pane.show_bound(listener.local)
-            self._remember(host=self._asked[0], port=self._asked[1])  # it worked: keep it
-        peers = [p for p in self.model.peers_of(None) if p.id in changed]
-        pane.forget_peers(self.model.take_forgotten(), self.model.forgotten[Side.PEER])
-        if pane.show_peers(peers, self._clock()):
-            self.pane_redraw.due()  # more peers to list next time
-
-    def _tick(self) -> None:
-        """Durations advance with the clock, not with events."""
-        if not self.is_running:
-            return
-        self.query_one(ServerPane).show_durations(self.model.live_peers(None), self._clock())
-
     # -- server intents -----------------------------------------------------------------------
 
     def on_server_pane_listen_requested(self, message: ServerPane.ListenRequested) -> None:
-        if self._listener_busy():
+        if self.server.busy():
             return  # a second F5 that came before the first one's listener showed: one is enough
         self._listen(message.host, message.port)
 
-    def _listener_busy(self) -> bool:
-        """Our listener is starting or listening: listening again would strand it and its peers."""
-        if self.listener_id is None:
-            return False
-        view = self.model.listeners.get(self.listener_id)
-        return view is None or view.listening
+    @property
+    def listener_id(self) -> int | None:
+        """Our listener (reserved before the engine says it listens)."""
+        return self.server.listener_id
 
     def _listen(self, host: str, port: str) -> None:
-        """Listen where asked. Once listening, the settings keep what was asked (not a port
-        that failed to bind), and the fields show the bound address (see ``_show_server``).
-
-        The fields show the real port when 0 was asked, so that F5 after a stop listens again
-        where the peers know to connect. Listening again from those fields keeps what was
-        asked for them in the settings, not the port the system picked: 0 stays "any free
-        port" for the next run.
-        """
-        try:
-            host, port_number = validate_host(host), validate_port(port, allow_zero=True)
-        except BadArgument as exc:
-            self.notify(str(exc), title="cannot listen", severity="error")
-            return
-        if (host, str(port_number)) != self._filled:
-            self._asked = (host, port)
-        self.listener_id = self.bridge.reserve_id()
-        pane = self.query_one(ServerPane)
-        pane.show_starting(str(Address(host, port_number)))
-        if self.target is None:
+        if self.server.listen(host, port) and self.target is None:
             self._set_target(AllPeers())
-        echo = pane.echo
-        self.bridge.listen(host, port_number, echo=echo, listener_id=self.listener_id)
 
     def on_server_pane_stop_requested(self, _: ServerPane.StopRequested) -> None:
-        if self.listener_id is not None:
-            self.bridge.stop_listening(self.listener_id)
+        self.server.stop()
 
     def on_server_pane_echo_toggled(self, message: ServerPane.EchoToggled) -> None:
-        """Echo is the server pane's: its listener now, and the peers an earlier one accepted."""
-        listeners = self._peer_listeners()
-        if self.listener_id is not None:
-            listeners.add(self.listener_id)
-        for listener in listeners:
-            self.bridge.set_echo(listener, message.on)
-
-    def _peer_listeners(self) -> set[int]:
-        """The listeners whose peers are still open: a stop and a listen again keep the peers
-        the first one accepted, and "all peers" still means them too."""
-        return {p.listener for p in self.model.live_peers(None) if p.listener is not None}
+        self.server.set_echo(message.on)
 
     def on_server_pane_peer_chosen(self, message: ServerPane.PeerChosen) -> None:
         chosen = message.conn
@@ -475,7 +425,7 @@ class WorkbenchApp(App[None]):
             case PeerTarget(peer):
                 self.bridge.send(peer, data)
             case AllPeers():
-                for listener in sorted(self._peer_listeners()):
+                for listener in sorted(self.server.peer_listeners()):
                     self.bridge.broadcast(listener, data)
 
     def action_saved_messages(self) -> None:
@@ -559,7 +509,7 @@ class WorkbenchApp(App[None]):
         when nowhere is live. Called for every batch that opens or closes anything, so the
         line is never behind the connections it names."""
         composer = self.query_one(Composer)
-        line = describe(self.target, self.model, self._listener_view())
+        line = describe(self.target, self.model, self.server.listener())
         # The tabs' own state, not a query of the screen: this runs for every batch that opens
         # or closes anything, and a query cost 3000 churning peers a third of their time.
         has_tabs = self.clients.has_tabs
@@ -577,9 +527,6 @@ class WorkbenchApp(App[None]):
         return target_keys(
             self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=self._key
         )
-
-    def _listener_view(self) -> ListenerView | None:
-        return self.model.listeners.get(self.listener_id) if self.listener_id else None
 
     @classmethod
     def _key(cls, action: str) -> str:
