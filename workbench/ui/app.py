@@ -46,11 +46,12 @@ from workbench.ui.bridge import (
 )
 from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
+from workbench.ui.keys import BINDINGS, LIVE_ACTIONS, key_for
 from workbench.ui.model import SessionModel
 from workbench.ui.recording_control import RecordingControl
 from workbench.ui.redraw import RedrawThrottle
 from workbench.ui.screens.filter import FilterScreen, LogFilter
-from workbench.ui.screens.help import HelpScreen, key_label
+from workbench.ui.screens.help import HelpScreen
 from workbench.ui.screens.messages import MessageChoice, MessagesScreen
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.screens.replay import ReplayScreen
@@ -80,29 +81,8 @@ class WorkbenchApp(App[None]):
     TITLE = "workbench"
     AUTO_FOCUS = "#composer-input"
 
-    BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("f2", "cycle_mode", "Mode"),
-        Binding("f3", "cycle_line_ending", "Line end"),
-        Binding("f4", "target_all_peers", "All peers on/off"),
-        Binding("f5", "toggle_listen", "Listen/Stop"),
-        Binding("f6", "new_client", "New tab"),
-        Binding("f7", "close_client", "Close tab"),
-        Binding("f8", "toggle_connect", "Connect"),
-        Binding("f9", "half_close", "Half-close"),
-        Binding("f10", "reset_client", "Reset"),
-        Binding("ctrl+r", "toggle_recording", "Record"),
-        Binding("ctrl+o", "open_recording", "Watch recording"),
-        Binding("ctrl+t", "replay_recording", "Replay to server"),
-        Binding("ctrl+s", "saved_messages", "Saved messages"),
-        Binding("ctrl+f", "send_file", "Send file"),
-        Binding("ctrl+g", "stop_file", "Stop file send", show=False),
-        Binding("ctrl+n", "focus_peers", "Pick a peer"),
-        Binding("ctrl+y", "focus_tabs", "Pick a tab"),
-        Binding("ctrl+l", "focus_log", "Event log", show=False),
-        Binding("escape", "focus_composer", "Composer", show=False),
-    ]
-    LIVE_ACTIONS = frozenset(b.action for b in BINDINGS if isinstance(b, Binding))
+    BINDINGS = BINDINGS  # the footer and the help read them from the class
+    LIVE_ACTIONS = LIVE_ACTIONS
 
     def __init__(
         self,
@@ -514,7 +494,7 @@ class WorkbenchApp(App[None]):
         # or closes anything, and a query cost 3000 churning peers a third of their time.
         has_tabs = self.clients.has_tabs
         keys = target_keys(
-            self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=self._key
+            self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=key_for
         )
         composer.target_label = line.label
         composer.target_keys = keys
@@ -525,16 +505,8 @@ class WorkbenchApp(App[None]):
         """The keys that change the target, as things stand (for notices)."""
         has_tabs = self.clients.has_tabs
         return target_keys(
-            self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=self._key
+            self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=key_for
         )
-
-    @classmethod
-    def _key(cls, action: str) -> str:
-        """The key bound to ``action`` as the help names it ('Ctrl+N'), from the bindings."""
-        for binding in cls.BINDINGS:
-            if isinstance(binding, Binding) and binding.action == action:
-                return key_label(binding.key)
-        raise KeyError(action)
 
     # -- actions ------------------------------------------------------------------------------
 
