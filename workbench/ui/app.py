@@ -44,9 +44,10 @@ from workbench.ui.bridge import (
     RecordingFailed,
     RecordingProgress,
 )
+from workbench.ui.composer_target import ComposerTarget
 from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
-from workbench.ui.keys import BINDINGS, LIVE_ACTIONS, key_for
+from workbench.ui.keys import BINDINGS, LIVE_ACTIONS
 from workbench.ui.model import SessionModel
 from workbench.ui.recording_control import RecordingControl
 from workbench.ui.redraw import RedrawThrottle
@@ -62,14 +63,10 @@ from workbench.ui.target import (
     ClientTarget,
     PeerTarget,
     Target,
-    TargetChoice,
-    describe,
-    target_conns,
-    target_keys,
 )
 from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.clients_pane import ClientsPane
-from workbench.ui.widgets.composer import NO_TARGET, Composer
+from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.event_log import EventLog
 from workbench.ui.widgets.server_pane import ServerPane
 
@@ -117,11 +114,7 @@ class WorkbenchApp(App[None]):
         self.model = SessionModel()
         self.bridge = bridge(self)  # tests pass workbench.testing.FakeBridge
         self.recording = RecordingControl(self, self.bridge, self.recordings_dir)
-        self.file_sends = FileSendControl(
-            self, self.bridge, self.model, target_conns=self._target_conns, sessions=self.sessions
-        )
         self._freeze_startup_objects = freeze_startup_objects
-        self.choice = TargetChoice()  # where the composer sends, and where F4 goes back to
         self._startup_listen = listen
         self._startup_connect = list(connect)
         self.connect_timeout = connect_timeout or self.settings.connect_timeout
@@ -135,6 +128,16 @@ class WorkbenchApp(App[None]):
             clock=clock,
             remember=self._remember,
             more_to_show=lambda: self.pane_redraw.due(),
+        )
+        self.composer_target = ComposerTarget(
+            self, self.bridge, self.model, self.server, self.clients
+        )
+        self.file_sends = FileSendControl(
+            self,
+            self.bridge,
+            self.model,
+            target_conns=self.composer_target.conns,
+            sessions=self.sessions,
         )
         self.crash_line: str | None = None
         """Set when we crashed: the one line for stderr, naming the file with the traceback."""
@@ -197,7 +200,7 @@ class WorkbenchApp(App[None]):
         for address in self._startup_connect:
             session = await self.action_new_client(address.host, str(address.port))
             self._connect(session, address.host, str(address.port))
-        self._refresh_target()
+        self.composer_target.refresh()
 
     async def on_unmount(self) -> None:
         await self.bridge.stop()
@@ -219,7 +222,7 @@ class WorkbenchApp(App[None]):
         self.clients.add_traffic(by_conn)
         self._error_notices.add([event for event in events if isinstance(event, Error)])
         if any(not isinstance(event, Sent | Received) for event in events):
-            self._refresh_target()  # a peer closing: the target line says so now, not later
+            self.composer_target.refresh()  # a peer closing: the target line says so now, not later
         self.pane_redraw.due()
 
     def _refresh_panes(self, changed: set[int]) -> None:
@@ -229,7 +232,7 @@ class WorkbenchApp(App[None]):
             if session.conn_id in changed:
                 self._show_session(session)
         self.server.show(changed)
-        self._refresh_target()
+        self.composer_target.refresh()
 
     def on_engine_stopped(self, message: EngineStopped) -> None:
         """The engine only stops by itself when it crashed; the recording is finished by now."""
@@ -396,17 +399,7 @@ class WorkbenchApp(App[None]):
     # -- composer -----------------------------------------------------------------------------
 
     def on_composer_send(self, message: Composer.Send) -> None:
-        self._send(message.data)
-
-    def _send(self, data: bytes) -> None:
-        match self.target:
-            case ClientTarget(session) if session.conn_id is not None:
-                self.bridge.send(session.conn_id, data)
-            case PeerTarget(peer):
-                self.bridge.send(peer, data)
-            case AllPeers():
-                for listener in sorted(self.server.peer_listeners()):
-                    self.bridge.broadcast(listener, data)
+        self.composer_target.send(message.data)
 
     def action_saved_messages(self) -> None:
         composer = self.query_one(Composer)
@@ -427,18 +420,14 @@ class WorkbenchApp(App[None]):
         elif not composer.can_send:
             self.notify(composer.no_target, severity="warning", markup=False)
         else:
-            self._send(message.data())
+            self.composer_target.send(message.data())
 
     # -- where the composer sends --------------------------------------------------------------
 
     @property
     def target(self) -> Target | None:
         """Where the composer sends now."""
-        return self.choice.current
-
-    def _target_conns(self) -> list[int]:
-        """The live connections the composer's target stands for (all peers: each of them)."""
-        return target_conns(self.choice.current, self.model)
+        return self.composer_target.current
 
     def on_clients_pane_tab_shown(self, message: ClientsPane.TabShown) -> None:
         """Keys outrun this message: F7 twice may have closed its tab by the time it comes.
@@ -460,53 +449,26 @@ class WorkbenchApp(App[None]):
             self._set_target(PeerTarget(peer))
 
     def _set_target(self, target: Target | None) -> None:
-        self.choice.choose(target)
-        self._refresh_target()
+        self.composer_target.choose(target)
 
     def action_target_all_peers(self) -> None:
-        """F4: all peers, or back from all peers to the tab or peer chosen before."""
-        self.choice.toggle_all(self.model, self.active_session())
-        self._refresh_target()
+        self.composer_target.toggle_all()
 
     def action_focus_peers(self) -> None:
         """Ctrl+N: to the peers table; the peer under the cursor is the target (see
         ``on_descendant_focus``), arrows choose another, Enter goes back to the composer."""
         if not self.query_one(ServerPane).focus_peers():
-            self.notify(f"no peers to pick: {self._state_keys()}", markup=False)
+            self.notify(f"no peers to pick: {self.composer_target.keys()}", markup=False)
 
     def action_focus_tabs(self) -> None:
         """Ctrl+Y: to the client tabs' strip; the tab shown is the target, ←/→ choose another,
         Enter (or Escape) goes back to the composer."""
         session = self.active_session()
         if session is None:
-            self.notify(f"no client tabs to pick: {self._state_keys()}", markup=False)
+            self.notify(f"no client tabs to pick: {self.composer_target.keys()}", markup=False)
             return
         self.clients.focus_tabs()
         self._set_target(ClientTarget(session))
-
-    def _refresh_target(self) -> None:
-        """The composer says where Enter will send, how to change that, and why it refuses
-        when nowhere is live. Called for every batch that opens or closes anything, so the
-        line is never behind the connections it names."""
-        composer = self.query_one(Composer)
-        line = describe(self.target, self.model, self.server.listener())
-        # The tabs' own state, not a query of the screen: this runs for every batch that opens
-        # or closes anything, and a query cost 3000 churning peers a third of their time.
-        has_tabs = self.clients.has_tabs
-        keys = target_keys(
-            self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=key_for
-        )
-        composer.target_label = line.label
-        composer.target_keys = keys
-        composer.no_target = f"{line.trouble}: {keys}" if line.trouble else NO_TARGET
-        composer.can_send = line.live
-
-    def _state_keys(self) -> str:
-        """The keys that change the target, as things stand (for notices)."""
-        has_tabs = self.clients.has_tabs
-        return target_keys(
-            self.target, self.model, has_tabs=has_tabs, listener_id=self.listener_id, key=key_for
-        )
 
     # -- actions ------------------------------------------------------------------------------
 
