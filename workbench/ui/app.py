@@ -6,9 +6,6 @@ bridge, and each widget renders what it is given.
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import signal
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -21,7 +18,7 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from workbench.crash import EXIT_CRASH, report_crash
+from workbench.crash import EXIT_CRASH
 from workbench.endpoints import BadArgument, validate_host, validate_port
 from workbench.events import Address, Error, Event, Received, Sent
 from workbench.messages import MESSAGES_FILE, MessageStore
@@ -49,6 +46,7 @@ from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
 from workbench.ui.keys import BINDINGS, LIVE_ACTIONS
 from workbench.ui.model import SessionModel
+from workbench.ui.quitting import Quitting
 from workbench.ui.recording_control import RecordingControl
 from workbench.ui.redraw import RedrawThrottle
 from workbench.ui.screens.filter import FilterScreen, LogFilter
@@ -114,7 +112,6 @@ class WorkbenchApp(App[None]):
         self.model = SessionModel()
         self.bridge = bridge(self)  # tests pass workbench.testing.FakeBridge
         self.recording = RecordingControl(self, self.bridge, self.recordings_dir)
-        self._freeze_startup_objects = freeze_startup_objects
         self._startup_listen = listen
         self._startup_connect = list(connect)
         self.connect_timeout = connect_timeout or self.settings.connect_timeout
@@ -139,10 +136,7 @@ class WorkbenchApp(App[None]):
             target_conns=self.composer_target.conns,
             sessions=self.sessions,
         )
-        self.crash_line: str | None = None
-        """Set when we crashed: the one line for stderr, naming the file with the traceback."""
-        self._stop_signal: int | None = None
-        self._drawn = False
+        self.quitting = Quitting(self, freeze_startup_objects=freeze_startup_objects)
 
     def _use_theme(self, wanted: str) -> None:
         if wanted not in self.available_themes:
@@ -177,7 +171,7 @@ class WorkbenchApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self._defer_sigcont()
+        self.quitting.defer_sigcont()
         await self.bridge.start()
         self.set_interval(1.0, self.server.tick)
         self.set_interval(FILE_PROGRESS_INTERVAL, self.file_sends.show_progress)
@@ -236,53 +230,24 @@ class WorkbenchApp(App[None]):
 
     def on_engine_stopped(self, message: EngineStopped) -> None:
         """The engine only stops by itself when it crashed; the recording is finished by now."""
-        if message.error is not None and self.crash_line is None:
-            self.crash_line = report_crash("the network engine crashed", message.error)
+        if message.error is not None and self.quitting.crashed(
+            "the network engine crashed", message.error
+        ):
             self.exit(return_code=EXIT_CRASH)
 
-    # -- quitting -----------------------------------------------------------------------------
+    # -- quitting: see ``Quitting`` -------------------------------------------------------------
+
+    @property
+    def crash_line(self) -> str | None:
+        """Set when we crashed: the one line for stderr, naming the file with the traceback."""
+        return self.quitting.crash_line
 
     def stop_on_signal(self, signum: int) -> None:
-        """SIGTERM, SIGHUP, SIGINT: quit the way Ctrl+Q does, with exit status 128 + signal.
-
-        Ctrl+Q's way closes every socket, finishes the recording and restores the terminal.
-        A signal during start-up is acted on once the screen is ready.
-        A repeated signal changes nothing (a closing terminal sends SIGHUP more than once),
-        and neither does one after a crash, whose status stays.
-        """
-        if self._stop_signal is None and self.crash_line is None:
-            self._stop_signal = signum
-            if self._drawn:
-                self.exit(return_code=128 + signum)
+        """SIGTERM, SIGHUP, SIGINT: quit the way Ctrl+Q does, with exit status 128 + signal."""
+        self.quitting.on_signal(signum)
 
     def on_ready(self) -> None:
-        """Mounted and drawn: quitting any earlier tore widgets down under their on_mount."""
-        self._drawn = True
-        if self._freeze_startup_objects:
-            # The tens of thousands of objects start-up made (widgets, styles, themes) live as
-            # long as the app: keeping them out of the collector's full passes takes 70-200 ms
-            # pauses out of a burst of new peers. Only for the real process: tests run many apps
-            # in one process, and frozen objects are never freed.
-            gc.freeze()
-        if self._stop_signal is not None:
-            self.exit(return_code=128 + self._stop_signal)
-
-    def _defer_sigcont(self) -> None:
-        """Run Textual's SIGCONT handler from the event loop, and not once we are quitting.
-
-        Textual resumes the screen from a signal handler, which runs between any two
-        bytecodes. A terminal that closes sends SIGCONT right after SIGHUP, and resuming then
-        raced our exit on a terminal that is gone, sometimes hanging the process for good.
-        """
-        textual_handler = signal.getsignal(signal.SIGCONT)
-        if self.is_headless or not callable(textual_handler):
-            return
-
-        def resume() -> None:
-            if self._stop_signal is None:
-                textual_handler(signal.SIGCONT, None)
-
-        asyncio.get_running_loop().add_signal_handler(signal.SIGCONT, resume)
+        self.quitting.drawn()
 
     def _handle_exception(self, error: Exception) -> None:
         """Any other unexpected error: the traceback to a file, one line on stderr (``cli``).
@@ -290,8 +255,7 @@ class WorkbenchApp(App[None]):
         Textual's own handling (kept: it ends the app, and hands the error to Pilot tests)
         would print a long traceback with locals, which may hold a peer's bytes.
         """
-        if self.crash_line is None:
-            self.crash_line = report_crash("the user interface crashed", error)
+        self.quitting.crashed("the user interface crashed", error)
         super()._handle_exception(error)
         self._return_code = EXIT_CRASH
 
