@@ -94,5 +94,5 @@ def test_the_saved_setting_is_the_default_timeout(tmp_path: Path) -> None:
     store.load()
     store.update(connect_timeout=42.5)
     app = WorkbenchApp(config=tmp_path)
-    assert app.connect_timeout == 42.5
-    assert WorkbenchApp(config=tmp_path, connect_timeout=3).connect_timeout == 3
+    assert app.client_control.connect_timeout == 42.5
+    assert WorkbenchApp(config=tmp_path, connect_timeout=3).client_control.connect_timeout == 3

@@ -19,7 +19,6 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from workbench.crash import EXIT_CRASH
-from workbench.endpoints import BadArgument, validate_host, validate_port
 from workbench.events import Address, Error, Event, Received, Sent
 from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.index import RecordingIndex
@@ -41,6 +40,7 @@ from workbench.ui.bridge import (
     RecordingFailed,
     RecordingProgress,
 )
+from workbench.ui.client_control import ClientControl
 from workbench.ui.composer_target import ComposerTarget
 from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
@@ -114,7 +114,6 @@ class WorkbenchApp(App[None]):
         self.recording = RecordingControl(self, self.bridge, self.recordings_dir)
         self._startup_listen = listen
         self._startup_connect = list(connect)
-        self.connect_timeout = connect_timeout or self.settings.connect_timeout
         self.clients = ClientsPane(id="clients-box")
         self._error_notices = ErrorNotices(self)
         self.pane_redraw = RedrawThrottle(self, self._refresh_panes, settle=BATCH_INTERVAL)
@@ -128,6 +127,16 @@ class WorkbenchApp(App[None]):
         )
         self.composer_target = ComposerTarget(
             self, self.bridge, self.model, self.server, self.clients
+        )
+        self.client_control = ClientControl(
+            self,
+            self.bridge,
+            self.model,
+            self.clients,
+            self.composer_target,
+            settings=self.settings_store,
+            remember=self._remember,
+            connect_timeout=connect_timeout or self.settings.connect_timeout,
         )
         self.file_sends = FileSendControl(
             self,
@@ -193,7 +202,7 @@ class WorkbenchApp(App[None]):
             self._listen(self._startup_listen.host, str(self._startup_listen.port))
         for address in self._startup_connect:
             session = await self.action_new_client(address.host, str(address.port))
-            self._connect(session, address.host, str(address.port))
+            self.client_control.connect(session, address.host, str(address.port))
         self.composer_target.refresh()
 
     async def on_unmount(self) -> None:
@@ -222,9 +231,7 @@ class WorkbenchApp(App[None]):
     def _refresh_panes(self, changed: set[int]) -> None:
         if not self.is_running:
             return
-        for session in self.sessions():
-            if session.conn_id in changed:
-                self._show_session(session)
+        self.client_control.show(changed)
         self.server.show(changed)
         self.composer_target.refresh()
 
@@ -293,13 +300,6 @@ class WorkbenchApp(App[None]):
     def on_intent_rejected(self, message: IntentRejected) -> None:
         self.notify(message.reason, title="not sent", severity="error")
 
-    def _show_session(self, session: ClientSession) -> None:
-        assert session.conn_id is not None
-        view = self.model.connections.get(session.conn_id)
-        if view is not None:
-            session.show(view)
-            self.clients.relabel(session)
-
     # -- server intents -----------------------------------------------------------------------
 
     def on_server_pane_listen_requested(self, message: ServerPane.ListenRequested) -> None:
@@ -335,30 +335,10 @@ class WorkbenchApp(App[None]):
 
     def on_client_session_connect_requested(self, message: ClientSession.ConnectRequested) -> None:
         if message.session.is_attached:  # F8 then F7 at once: no connection for a closed tab
-            self._connect(message.session, message.host, message.port)
-
-    def _connect(self, session: ClientSession, host: str, port: str) -> None:
-        try:
-            host, port_number = validate_host(host), validate_port(port, allow_zero=False)
-        except BadArgument as exc:
-            self.notify(str(exc), title="cannot connect", severity="error")
-            return
-        self._remember(connect_host=host, connect_port=port)
-        session.conn_id = self.bridge.reserve_id()
-        self.clients.relabel(session)
-        self._set_target(ClientTarget(session))
-        self.bridge.connect(
-            host, port_number, connect_timeout=self.connect_timeout, conn_id=session.conn_id
-        )
+            self.client_control.connect(message.session, message.host, message.port)
 
     def on_client_session_action_requested(self, message: ClientSession.ActionRequested) -> None:
-        conn = message.session.conn_id
-        if conn is None:
-            return
-        if message.action == "half-close":
-            self.bridge.half_close(conn)
-        else:
-            self.bridge.close(conn, reset=message.action == "reset")
+        self.client_control.act(message.session, message.action)
 
     # -- composer -----------------------------------------------------------------------------
 
@@ -445,33 +425,20 @@ class WorkbenchApp(App[None]):
     async def action_new_client(
         self, host: str | None = None, port: str | None = None
     ) -> ClientSession:
-        saved = self.settings_store.settings
-        port = saved.connect_port if port is None else port
-        session = await self.clients.open(host or saved.connect_host, port)
-        self._set_target(ClientTarget(session))
-        return session
+        return await self.client_control.open(host, port)
 
     async def action_close_client(self) -> None:
-        session = self.active_session()
-        if session is None:
-            return
-        if session.conn_id is not None:
-            self.bridge.close(session.conn_id)
-        await self.clients.close_active()
-        next_session = self.active_session()
-        self._set_target(ClientTarget(next_session) if next_session else None)
+        await self.client_control.close_shown()
 
     def action_toggle_connect(self) -> None:
         if session := self.active_session():
             session.request_connect_toggle()
 
     def action_half_close(self) -> None:
-        if (session := self.active_session()) and session.conn_id is not None:
-            self.bridge.half_close(session.conn_id)
+        self.client_control.act(self.active_session(), "half-close")
 
     def action_reset_client(self) -> None:
-        if (session := self.active_session()) and session.conn_id is not None:
-            self.bridge.close(session.conn_id, reset=True)
+        self.client_control.act(self.active_session(), "reset")
 
     def action_toggle_listen(self) -> None:
         self.query_one(ServerPane).request_listen_toggle()
