@@ -79,7 +79,7 @@ async def test_a_broken_theme_file_is_skipped_with_a_notice(
     shipped = Path(__file__).parents[2] / "themes" / "workbench-dark.toml"
     (themes / "workbench-dark.toml").write_text(shipped.read_text())
     (themes / "broken.toml").write_text('name = "broken"\nprimary = "not a colour"\n')
-    monkeypatch.setattr("workbench.ui.app.themes_dir", lambda: themes)
+    monkeypatch.setattr("workbench.ui.preferences.themes_dir", lambda: themes)
     app = WorkbenchApp(config=tmp_path / "config")
     async with app.run_test() as pilot:
         await pilot.pause()

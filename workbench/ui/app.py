@@ -20,16 +20,11 @@ from textual.widgets import Footer
 
 from workbench.crash import EXIT_CRASH
 from workbench.events import Address, Error, Event, Received, Sent
-from workbench.messages import MESSAGES_FILE, MessageStore
 from workbench.recording.index import RecordingIndex
 from workbench.recording.reader import Recording
-from workbench.settings import SaveError, SettingsStore, config_dir
+from workbench.settings import config_dir
 from workbench.themes import (
-    DEFAULT_THEME,
     event_variable_defaults,
-    load_all_themes,
-    themes_dir,
-    user_themes_dir,
 )
 from workbench.ui.bridge import (
     BATCH_INTERVAL,
@@ -46,6 +41,7 @@ from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
 from workbench.ui.keys import BINDINGS, LIVE_ACTIONS
 from workbench.ui.model import SessionModel
+from workbench.ui.preferences import Preferences
 from workbench.ui.quitting import Quitting
 from workbench.ui.recording_control import RecordingControl
 from workbench.ui.redraw import RedrawThrottle
@@ -96,16 +92,9 @@ class WorkbenchApp(App[None]):
         freeze_startup_objects: bool = False,
     ) -> None:
         super().__init__()
-        folder = config or config_dir()
-        self.settings_store = SettingsStore(folder)
-        self.settings, settings_notice = self.settings_store.load()
-        self.messages = MessageStore(messages_file or folder / MESSAGES_FILE)
-        themes, theme_notice = load_all_themes(themes_dir(), user_themes_dir(folder))
-        notices = [settings_notice, self.messages.load(), theme_notice]
-        self._startup_notices = [notice for notice in notices if notice]
-        for theme in themes:
-            self.register_theme(theme)
-        self._use_theme(theme_name or self.settings.theme)
+        self.preferences = Preferences(self, config or config_dir(), messages_file)
+        self.settings, self.messages = self.preferences.settings, self.preferences.messages
+        self.preferences.use_theme(theme_name or self.settings.theme)
         self.recordings_dir = recordings_dir or Path(self.settings.recordings_dir)
         self._startup_record = record
         self._startup_watch = watch
@@ -122,7 +111,7 @@ class WorkbenchApp(App[None]):
             self.bridge,
             self.model,
             clock=clock,
-            remember=self._remember,
+            remember=self.preferences.remember,
             more_to_show=lambda: self.pane_redraw.due(),
         )
         self.composer_target = ComposerTarget(
@@ -134,8 +123,8 @@ class WorkbenchApp(App[None]):
             self.model,
             self.clients,
             self.composer_target,
-            settings=self.settings_store,
-            remember=self._remember,
+            settings=self.preferences.store,
+            remember=self.preferences.remember,
             connect_timeout=connect_timeout or self.settings.connect_timeout,
         )
         self.file_sends = FileSendControl(
@@ -147,25 +136,10 @@ class WorkbenchApp(App[None]):
         )
         self.quitting = Quitting(self, freeze_startup_objects=freeze_startup_objects)
 
-    def _use_theme(self, wanted: str) -> None:
-        if wanted not in self.available_themes:
-            fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-            self._startup_notices.append(f"theme {wanted!r} is not available; using {fallback}")
-            wanted = fallback
-        self.theme = wanted
-
     def watch_theme(self, name: str) -> None:
         """Remember a theme picked while running; --theme alone only sets this run's theme."""
         if self.is_running:
-            self._remember(theme=name)
-
-    def _remember(self, **changes: object) -> None:
-        try:
-            self.settings_store.update(**changes)
-        except SaveError as exc:
-            self.notify(str(exc), title="settings not saved", severity="warning", markup=False)
-        if note := self.settings_store.take_note():
-            self.notify(note, title="settings", severity="warning", timeout=15, markup=False)
+            self.preferences.remember(theme=name)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -194,9 +168,13 @@ class WorkbenchApp(App[None]):
             self.push_screen(WatchScreen(startup))
         composer = self.query_one(Composer)
         composer.mode, composer.line_ending = self.settings.composer_mode, self.settings.line_ending
-        self.watch(composer, "mode", lambda m: self._remember(composer_mode=m), init=False)
-        self.watch(composer, "line_ending", lambda e: self._remember(line_ending=e), init=False)
-        for notice in self._startup_notices:  # file names and reasons are text, not markup
+        self.watch(
+            composer, "mode", lambda m: self.preferences.remember(composer_mode=m), init=False
+        )
+        self.watch(
+            composer, "line_ending", lambda e: self.preferences.remember(line_ending=e), init=False
+        )
+        for notice in self.preferences.notices:  # file names and reasons are text, not markup
             self.notify(notice, severity="warning", timeout=15, markup=False)
         if self._startup_listen is not None:
             self._listen(self._startup_listen.host, str(self._startup_listen.port))
