@@ -1,7 +1,12 @@
 """The workbench screen: wires widgets to the engine bridge. It routes; it does not think.
 
 State lives in ``SessionModel`` (folded from events), intents go to the engine through the
-bridge, and each widget renders what it is given.
+bridge, and each widget renders what it is given. Textual delivers keys and messages to the
+app; it hands each to the part that owns the flow, composed here rather than inherited:
+``ServerControl`` (listening, the server pane), ``ClientControl`` (client tabs, in the
+``ClientsPane``), ``ComposerTarget`` (where Enter sends), ``FileSendControl``,
+``RecordingControl``, ``Preferences`` (settings, messages, themes), ``Quitting`` (signals and
+crashes) and ``RedrawThrottle`` (when the panes catch up). Keys live in ``ui/keys.py``.
 """
 
 from __future__ import annotations
