@@ -25,6 +25,7 @@ def modules_after_import(*names: str) -> set[str]:
         "workbench.settings, workbench.messages, workbench.codec, workbench.preview",
         "workbench.describe",
         "workbench.ui.model, workbench.ui.event_store, workbench.ui.event_search",
+        "workbench.ui.target, workbench.ui.redraw",
     ],
 )
 def test_sans_ui_modules_never_import_textual_or_rich(package: str) -> None:
