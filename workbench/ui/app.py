@@ -4,7 +4,7 @@ State lives in ``SessionModel`` (folded from events), intents go to the engine t
 bridge, and each widget renders what it is given. Textual delivers keys and messages to the
 app; it hands each to the part that owns the flow, composed here rather than inherited:
 ``ServerControl`` (listening, the server pane), ``ClientControl`` (client tabs, in the
-``ClientsPane``), ``ComposerTarget`` (where Enter sends), ``FileSendControl``,
+``ClientsPane``), ``TargetControl`` (where Enter sends), ``FileSendControl``,
 ``RecordingControl``, ``Preferences`` (settings, messages, themes), ``Quitting`` (signals and
 crashes) and ``RedrawThrottle`` (when the panes catch up). Keys live in ``ui/keys.py``.
 """
@@ -41,7 +41,6 @@ from workbench.ui.bridge import (
     RecordingProgress,
 )
 from workbench.ui.client_control import ClientControl
-from workbench.ui.composer_target import ComposerTarget
 from workbench.ui.error_notices import ErrorNotices
 from workbench.ui.file_control import FILE_PROGRESS_INTERVAL, FileSendControl
 from workbench.ui.keys import BINDINGS, LIVE_ACTIONS
@@ -63,6 +62,7 @@ from workbench.ui.target import (
     PeerTarget,
     Target,
 )
+from workbench.ui.target_control import TargetControl
 from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.clients_pane import ClientsPane
 from workbench.ui.widgets.composer import Composer
@@ -119,7 +119,7 @@ class WorkbenchApp(App[None]):
             remember=self.preferences.remember,
             more_to_show=lambda: self.pane_redraw.due(),
         )
-        self.composer_target = ComposerTarget(
+        self.target_control = TargetControl(
             self, self.bridge, self.model, self.server, self.clients
         )
         self.client_control = ClientControl(
@@ -127,7 +127,7 @@ class WorkbenchApp(App[None]):
             self.bridge,
             self.model,
             self.clients,
-            self.composer_target,
+            self.target_control,
             settings=self.preferences.store,
             remember=self.preferences.remember,
             connect_timeout=connect_timeout or self.settings.connect_timeout,
@@ -136,7 +136,7 @@ class WorkbenchApp(App[None]):
             self,
             self.bridge,
             self.model,
-            target_conns=self.composer_target.conns,
+            target_conns=self.target_control.conns,
             sessions=self.sessions,
         )
         self.quitting = Quitting(self, freeze_startup_objects=freeze_startup_objects)
@@ -186,7 +186,7 @@ class WorkbenchApp(App[None]):
         for address in self._startup_connect:
             session = await self.action_new_client(address.host, str(address.port))
             self.client_control.connect(session, address.host, str(address.port))
-        self.composer_target.refresh()
+        self.target_control.refresh()
 
     async def on_unmount(self) -> None:
         await self.bridge.stop()
@@ -208,7 +208,7 @@ class WorkbenchApp(App[None]):
         self.clients.add_traffic(by_conn)
         self._error_notices.add([event for event in events if isinstance(event, Error)])
         if any(not isinstance(event, Sent | Received) for event in events):
-            self.composer_target.refresh()  # a peer closing: the target line says so now, not later
+            self.target_control.refresh()  # a peer closing: the target line says so now, not later
         self.pane_redraw.due()
 
     def _refresh_panes(self, changed: set[int]) -> None:
@@ -216,7 +216,7 @@ class WorkbenchApp(App[None]):
             return
         self.client_control.show(changed)
         self.server.show(changed)
-        self.composer_target.refresh()
+        self.target_control.refresh()
 
     def on_engine_stopped(self, message: EngineStopped) -> None:
         """The engine only stops by itself when it crashed; the recording is finished by now."""
@@ -326,7 +326,7 @@ class WorkbenchApp(App[None]):
     # -- composer -----------------------------------------------------------------------------
 
     def on_composer_send(self, message: Composer.Send) -> None:
-        self.composer_target.send(message.data)
+        self.target_control.send(message.data)
 
     def action_saved_messages(self) -> None:
         composer = self.query_one(Composer)
@@ -347,14 +347,14 @@ class WorkbenchApp(App[None]):
         elif not composer.can_send:
             self.notify(composer.no_target, severity="warning", markup=False)
         else:
-            self.composer_target.send(message.data())
+            self.target_control.send(message.data())
 
     # -- where the composer sends --------------------------------------------------------------
 
     @property
     def target(self) -> Target | None:
         """Where the composer sends now."""
-        return self.composer_target.current
+        return self.target_control.current
 
     def on_clients_pane_tab_shown(self, message: ClientsPane.TabShown) -> None:
         """Keys outrun this message: F7 twice may have closed its tab by the time it comes.
@@ -376,23 +376,23 @@ class WorkbenchApp(App[None]):
             self._set_target(PeerTarget(peer))
 
     def _set_target(self, target: Target | None) -> None:
-        self.composer_target.choose(target)
+        self.target_control.choose(target)
 
     def action_target_all_peers(self) -> None:
-        self.composer_target.toggle_all()
+        self.target_control.toggle_all()
 
     def action_focus_peers(self) -> None:
         """Ctrl+N: to the peers table; the peer under the cursor is the target (see
         ``on_descendant_focus``), arrows choose another, Enter goes back to the composer."""
         if not self.query_one(ServerPane).focus_peers():
-            self.notify(f"no peers to pick: {self.composer_target.keys()}", markup=False)
+            self.notify(f"no peers to pick: {self.target_control.keys()}", markup=False)
 
     def action_focus_tabs(self) -> None:
         """Ctrl+Y: to the client tabs' strip; the tab shown is the target, ←/→ choose another,
         Enter (or Escape) goes back to the composer."""
         session = self.active_session()
         if session is None:
-            self.notify(f"no client tabs to pick: {self.composer_target.keys()}", markup=False)
+            self.notify(f"no client tabs to pick: {self.target_control.keys()}", markup=False)
             return
         self.clients.focus_tabs()
         self._set_target(ClientTarget(session))

@@ -13,9 +13,9 @@ from textual.app import App
 from workbench.endpoints import BadArgument, validate_host, validate_port
 from workbench.settings import SettingsStore
 from workbench.ui.bridge import EngineBridge
-from workbench.ui.composer_target import ComposerTarget
 from workbench.ui.model import SessionModel
 from workbench.ui.target import ClientTarget
+from workbench.ui.target_control import TargetControl
 from workbench.ui.widgets.client_tab import ClientSession
 from workbench.ui.widgets.clients_pane import ClientsPane
 
@@ -29,7 +29,7 @@ class ClientControl:
         bridge: EngineBridge,
         model: SessionModel,
         clients: ClientsPane,
-        target: ComposerTarget,
+        target: TargetControl,
         *,
         settings: SettingsStore,
         remember: Callable[..., None],

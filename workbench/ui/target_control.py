@@ -28,7 +28,7 @@ from workbench.ui.widgets.clients_pane import ClientsPane
 from workbench.ui.widgets.composer import NO_TARGET, Composer
 
 
-class ComposerTarget:
+class TargetControl:
     """The composer's target, for the app."""
 
     def __init__(
