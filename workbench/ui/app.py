@@ -366,6 +366,8 @@ class WorkbenchApp(App[None]):
         self.query_one(Composer).focus_input()  # chosen with Enter: now type the message
 
     def on_descendant_focus(self) -> None:
+        if not self.screen_stack:
+            return  # a focus change that arrives while the app is taken down has no screen
         focused = self.focused
         if focused is None:
             return
