@@ -22,7 +22,7 @@ def modules_after_import(*names: str) -> set[str]:
         "workbench.core",
         "workbench.recording.recorder, workbench.recording.replay, workbench.recording.mock",
         "workbench.cli.replay, workbench.cli.mock, workbench.cli.show",
-        "workbench.settings, workbench.messages, workbench.codec, workbench.preview",
+        "workbench.settings, workbench.saved_messages, workbench.codec, workbench.safe_text",
         "workbench.describe",
         "workbench.ui.model, workbench.ui.event_store, workbench.ui.event_search",
         "workbench.ui.target, workbench.ui.redraw",

@@ -40,7 +40,7 @@ from workbench.events import (
     Sent,
     Stopped,
 )
-from workbench.preview import escape_bytes, is_shown_as_is
+from workbench.safe_text import escape_bytes, is_shown_as_is
 from workbench.wording import counted
 
 # -- who closed, and how ---------------------------------------------------------------------

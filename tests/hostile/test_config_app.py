@@ -10,9 +10,9 @@ from textual.widgets import DataTable, Static
 
 from tests.hostile.config_files import BAD_ENTRY, DEEP, FILE_TEXT, FOREIGN_MEMBER
 from tests.ui.helpers import wait_until
-from workbench.messages import MessageStore
+from workbench.saved_messages import MessageStore
 from workbench.ui.app import WorkbenchApp
-from workbench.ui.screens.messages import MessagesScreen
+from workbench.ui.screens.saved_messages import MessagesScreen
 
 pytestmark = pytest.mark.asyncio
 

@@ -15,7 +15,7 @@ import pytest
 
 from tests.hostile.config_files import BAD_ENTRY, DEEP, FILE_TEXT, FOREIGN_MEMBER
 from workbench.codec import Mode
-from workbench.messages import (
+from workbench.saved_messages import (
     MessagesFileError,
     MessageStore,
     SavedMessage,

@@ -13,13 +13,13 @@ from tests.ui.helpers import wait_until
 from workbench.codec import Mode
 from workbench.describe import LINES_PER_CHUNK, tab_lines
 from workbench.events import Received, Side
-from workbench.messages import MessageStore
 from workbench.recording.reader import read_recording
 from workbench.recording.replay import ConnectionResult, ReplayReport, Verdict
 from workbench.recording.scripts import client_scripts
+from workbench.saved_messages import MessageStore
 from workbench.ui.app import WorkbenchApp
-from workbench.ui.screens.messages import MessagesScreen
 from workbench.ui.screens.replay import report_text
+from workbench.ui.screens.saved_messages import MessagesScreen
 from workbench.wording import counted, quoted
 
 REPO = Path(__file__).resolve().parents[2]

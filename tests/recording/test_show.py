@@ -11,10 +11,10 @@ import pytest
 
 from workbench.cli.show import main as main_show
 from workbench.events import Address, Connected, Error, Received, Side
-from workbench.preview import hex_dump
 from workbench.recording.reader import read_recording
 from workbench.recording.transcript import transcript_lines
 from workbench.recording.writer import RecordingWriter
+from workbench.safe_text import hex_dump
 
 ROOT = Path(__file__).parents[2]
 ECHO = ROOT / "recordings" / "sample-echo.jsonl"

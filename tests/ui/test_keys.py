@@ -18,10 +18,10 @@ from workbench.recording.index import index_recording
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.filter import FilterScreen
 from workbench.ui.screens.help import HelpScreen, app_bindings, key_label
-from workbench.ui.screens.messages import MessagesScreen
 from workbench.ui.screens.open_recording import OpenRecordingScreen
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.screens.replay import ReplayScreen
+from workbench.ui.screens.saved_messages import MessagesScreen
 from workbench.ui.screens.send_file import SendFileScreen
 from workbench.ui.screens.watch import WatchScreen
 from workbench.ui.widgets.client_tab import ClientSession

@@ -22,19 +22,19 @@ from textual.widgets import Input, TextArea
 from tests.ui.helpers import wait_until
 from workbench.codec import LineEnding, Mode
 from workbench.events import Closer
-from workbench.messages import MessageStore, SavedMessage
 from workbench.recording.compare import Comparison
 from workbench.recording.reader import read_recording
 from workbench.recording.replay import ConnectionResult, ReplayReport, Verdict
 from workbench.recording.scripts import client_scripts
+from workbench.saved_messages import MessageStore, SavedMessage
 from workbench.testing import FakeBridge, Story
 from workbench.ui.app import WorkbenchApp
 from workbench.ui.screens.filter import FilterScreen
 from workbench.ui.screens.help import HelpScreen
-from workbench.ui.screens.messages import MessagesScreen
 from workbench.ui.screens.open_recording import OpenRecordingScreen
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.screens.replay import ReplayScreen
+from workbench.ui.screens.saved_messages import MessagesScreen
 from workbench.ui.screens.watch import WatchScreen
 
 SIZE = (100, 30)

@@ -27,9 +27,9 @@ from workbench.cli.arguments import (
     listen_endpoint,
 )
 from workbench.crash import EXIT_CRASH, report_crash
-from workbench.messages import MessagesFileError, read_messages_file
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import RecordingReader
+from workbench.saved_messages import MessagesFileError, read_messages_file
 from workbench.settings import config_dir, user_themes_dir
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from itertools import accumulate
 
-from workbench.preview import escape_bytes, hex_dump, is_mostly_text
+from workbench.safe_text import escape_bytes, hex_dump, is_mostly_text
 
 PLACEHOLDER = b"<ignored>"
 """What every ``--ignore`` match becomes, on both sides, before the streams are compared."""

@@ -20,10 +20,10 @@ import trio
 
 from workbench.core import Engine, NetworkError
 from workbench.events import Accepted, Address, Closed, Error, Event, PeerEof, Received, Sent
-from workbench.preview import escape_bytes
 from workbench.recording.format import RecordingError
 from workbench.recording.reader import Recording
 from workbench.recording.scripts import Expect, Finish, PeerFinish, Script, server_scripts
+from workbench.safe_text import escape_bytes
 
 SHOWN_BYTES = 32
 """How much of a mismatching request a note quotes: enough to recognise it, one line."""

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 
 from workbench.describe import arrow, clean, detail
 from workbench.events import Event, Received, Sent
-from workbench.preview import escape_bytes, hex_dump
 from workbench.recording.format import Header
+from workbench.safe_text import escape_bytes, hex_dump
 
 HEX_INDENT = "    "
 

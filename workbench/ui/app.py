@@ -51,9 +51,9 @@ from workbench.ui.recording_control import RecordingControl
 from workbench.ui.redraw import RedrawThrottle
 from workbench.ui.screens.filter import FilterScreen, LogFilter
 from workbench.ui.screens.help import HelpScreen
-from workbench.ui.screens.messages import MessageChoice, MessagesScreen
 from workbench.ui.screens.payload import PayloadScreen
 from workbench.ui.screens.replay import ReplayScreen
+from workbench.ui.screens.saved_messages import MessageChoice, MessagesScreen
 from workbench.ui.screens.watch import WatchScreen
 from workbench.ui.server_control import ServerControl
 from workbench.ui.target import (

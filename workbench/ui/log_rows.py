@@ -2,7 +2,7 @@
 
 The widget (``workbench.ui.widgets.event_log``) draws these cells with the colours of their
 component classes and caches the rows; what each says is decided here, where it can be tested
-and benchmarked without a screen. Payload text is always escaped by ``workbench.preview``: peer
+and benchmarked without a screen. Payload text is always escaped by ``workbench.safe_text``: peer
 bytes never reach the markup parser or the terminal as control sequences.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from workbench.describe import ARROWS, clock, detail, payload_of
 from workbench.events import Event
-from workbench.preview import escape_bytes, hex_inline
 from workbench.recording.index import payload_size
+from workbench.safe_text import escape_bytes, hex_inline
 from workbench.ui.event_store import EventStore
 
 KIND_CLASSES = {

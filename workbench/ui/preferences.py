@@ -11,7 +11,7 @@ from pathlib import Path
 
 from textual.app import App
 
-from workbench.messages import MESSAGES_FILE, MessageStore
+from workbench.saved_messages import MESSAGES_FILE, MessageStore
 from workbench.settings import SaveError, SettingsStore
 from workbench.themes import DEFAULT_THEME, load_all_themes, themes_dir, user_themes_dir
 

@@ -24,7 +24,7 @@ from textual.widgets import Static, TextArea
 
 from workbench.describe import clean, clock, detail, payload_of
 from workbench.events import Event
-from workbench.preview import escape_bytes, hex_dump
+from workbench.safe_text import escape_bytes, hex_dump
 
 PAGE_BYTES = 64 * 1024
 """Bytes laid out at once; a page of hex is 4,096 lines, which TextArea loads in a blink."""

@@ -32,7 +32,7 @@ from textual import events
 from textual.strip import Strip
 from textual.widgets import Input
 
-from workbench.preview import MAX_MARKS_PER_BASE, is_unplaceable
+from workbench.safe_text import MAX_MARKS_PER_BASE, is_unplaceable
 
 PIECE = 1024
 """Characters measured together; an edit re-measures about this many (twice at a boundary)."""

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len, get_character_cell_size
 
 from workbench.codec import Mode, encode
-from workbench.preview import (
+from workbench.safe_text import (
     MAX_MARKS_PER_BASE,
     escape_bytes,
     hex_dump,

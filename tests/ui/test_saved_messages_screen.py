@@ -9,8 +9,8 @@ from textual.app import App
 from textual.widgets import DataTable, Input, Static
 
 from workbench.codec import LineEnding, Mode
-from workbench.messages import MessageStore, SavedMessage
-from workbench.ui.screens.messages import MessageChoice, MessagesScreen
+from workbench.saved_messages import MessageStore, SavedMessage
+from workbench.ui.screens.saved_messages import MessageChoice, MessagesScreen
 
 pytestmark = pytest.mark.asyncio
 

@@ -18,8 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
 from workbench.codec import EncodeError, LineEnding, Mode
-from workbench.messages import MessageError, MessageExists, MessageStore, SavedMessage
-from workbench.preview import escape_bytes, hex_inline
+from workbench.safe_text import escape_bytes, hex_inline
+from workbench.saved_messages import MessageError, MessageExists, MessageStore, SavedMessage
 from workbench.settings import SaveError
 from workbench.ui.widgets.composer_settings import LINE_ENDING_LABELS, MODE_LABELS
 from workbench.wording import quoted

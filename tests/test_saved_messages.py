@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from workbench.codec import EncodeError, LineEnding, Mode
-from workbench.messages import (
+from workbench.saved_messages import (
     MessageError,
     MessageExists,
     MessagesFileError,
