@@ -122,3 +122,20 @@ async def test_the_picker_opens_the_newest_recording_with_enter(tmp_path: Path) 
         await pilot.press("ctrl+o", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, WatchScreen), "the watch screen")
         assert app.screen.recording.path == newest
+
+
+@pytest.mark.asyncio
+async def test_keys_move_through_a_watched_recording_at_once_and_enter_shows_a_payload() -> None:
+    """The watch screen's log has focus from the start: ↑ and Enter open the payload view with
+    no click or Tab first (they used to reach nothing)."""
+    from workbench.ui.screens.payload import PayloadScreen
+
+    app = WorkbenchApp(watch=SAMPLE)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, WatchScreen), "the watch screen")
+        watch = app.screen
+        assert isinstance(watch, WatchScreen)
+        await wait_until(pilot, lambda: watch.playback.done, "the recording played")
+        assert isinstance(app.focused, EventLog)
+        await pilot.press("up", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PayloadScreen), "the payload view")

@@ -102,6 +102,7 @@ class WatchScreen(Screen[None]):
     def on_mount(self) -> None:
         log = self._log
         log.border_title = f"recording {self.recording.path}"
+        log.focus()  # the log is what the keys move through: ↑/↓ and Enter for a payload
         if self.recording.warning:
             self.notify(self.recording.warning, title="recording", severity="warning")
         self._play()
