@@ -139,3 +139,22 @@ async def test_keys_move_through_a_watched_recording_at_once_and_enter_shows_a_p
         assert isinstance(app.focused, EventLog)
         await pilot.press("up", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, PayloadScreen), "the payload view")
+
+
+@pytest.mark.asyncio
+async def test_f_on_a_watched_recording_filters_that_recording_not_the_hidden_live_log() -> None:
+    """The filter dialog opened from the watch screen narrows the watched log; the live log
+    underneath keeps every event."""
+    app = WorkbenchApp(watch=SAMPLE)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, WatchScreen), "the watch screen")
+        watch = app.screen
+        assert isinstance(watch, WatchScreen)
+        await wait_until(pilot, lambda: watch.playback.done, "the recording played")
+        watched = watch.query_one(EventLog).store
+        live = app.screen_stack[0].query_one(EventLog).store
+        everything = watched.visible_count
+        await pilot.press("f", "1", "enter")  # connections: #1 only
+        await wait_until(pilot, lambda: app.screen is watch, "the dialog closed")
+        assert 0 < watched.visible_count < everything
+        assert not live.filtering

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from textual.app import App, ComposeResult, SystemCommand
@@ -446,13 +447,13 @@ class WorkbenchApp(App[None]):
     def on_event_log_selected(self, message: EventLog.Selected) -> None:
         self.push_screen(PayloadScreen(message.event))
 
-    def on_event_log_filter_requested(self, _: EventLog.FilterRequested) -> None:
-        log = self.query_one(EventLog)
-        self.push_screen(FilterScreen(log.store), self._apply_filter)
+    def on_event_log_filter_requested(self, message: EventLog.FilterRequested) -> None:
+        log = message.log  # a watched recording's log filters itself, not the live one
+        self.push_screen(FilterScreen(log.store), partial(self._apply_filter, log))
 
-    def _apply_filter(self, chosen: LogFilter | None) -> None:
+    @staticmethod
+    def _apply_filter(log: EventLog, chosen: LogFilter | None) -> None:
         if chosen is not None:
-            log = self.query_one(EventLog)
             log.set_filter(chosen.conns, chosen.kinds)
             log.set_search(chosen.search)
 

@@ -97,7 +97,15 @@ class EventLog(ScrollView, can_focus=True):
             return self.log
 
     class FilterRequested(Message):
-        """The user asked to change the filter; the app owns the dialog for that."""
+        """The user asked to change this log's filter; the app owns the dialog for that."""
+
+        def __init__(self, log: EventLog) -> None:
+            super().__init__()
+            self.log = log  # the live log or a watched recording's: the one to filter
+
+        @property
+        def control(self) -> EventLog:
+            return self.log
 
     def __init__(
         self,
@@ -260,7 +268,7 @@ class EventLog(ScrollView, can_focus=True):
             self.post_message(self.Selected(self, event))
 
     def action_request_filter(self) -> None:
-        self.post_message(self.FilterRequested())
+        self.post_message(self.FilterRequested(self))
 
     def action_toggle_hex(self) -> None:
         self.hex_mode = not self.hex_mode
