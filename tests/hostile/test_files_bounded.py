@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import sparse
 from tests.hostile.recording_files import (
     COMMANDS,
     READ_BEFORE_STARTING,
@@ -42,14 +43,6 @@ INLINE_START = (
 )
 
 
-def sparse(path: Path, start: bytes, size: int = BIG) -> Path:
-    """``start``, then zero bytes up to ``size``: no newline anywhere after ``start``."""
-    with path.open("wb") as file:
-        file.write(start)
-        file.truncate(size)
-    return path
-
-
 def bounded(run: Run) -> Run:
     assert run.seconds < TIME_LIMIT, run
     assert run.peak_rss_mb < RSS_LIMIT_MB, run
@@ -66,11 +59,11 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "/dev/zero": (lambda p: Path("/dev/zero"), ": cannot read a character device"),
     "fifo": (make_fifo, ": cannot read a named pipe (FIFO)"),
     "600 MB, no newline": (
-        lambda p: sparse(p / "flat.wbrec", b""),
+        lambda p: sparse(p / "flat.wbrec", BIG),
         " line 1: not a workbench recording (line 1 is over 64 KiB long",
     ),
     "header, then 600 MB with no newline": (
-        lambda p: sparse(p / "long.wbrec", HEADER),
+        lambda p: sparse(p / "long.wbrec", BIG, HEADER),
         " line 2: the line is over 1 MiB long, and only an event with an inline payload",
     ),
 }
@@ -95,7 +88,7 @@ def test_an_endless_or_newline_free_file_is_refused_in_a_second(
 
 def test_an_inline_payload_cut_short_after_300_mb_is_measured_not_kept(tmp_path: Path) -> None:
     """A crash inside a huge format-1 line: the events before it show, with the warning."""
-    path = sparse(tmp_path / "cut.jsonl", HEADER + INLINE_START, BIG // 2)
+    path = sparse(tmp_path / "cut.jsonl", BIG // 2, HEADER + INLINE_START)
     run = bounded(run_workbench(["show", str(path)], tmp_path))
     assert (run.status, run.out.count("\n")) == (0, 1), run
     assert "the last event (line 2) was cut short" in run.err and "Traceback" not in run.err

@@ -20,6 +20,7 @@ import pytest
 import trio
 
 from tests.core.helpers import Collector
+from tests.helpers import sparse
 from workbench.core import BadArgument, Engine
 from workbench.core.connection import Connection
 from workbench.core.file_send import MEMORY_BOUND, FileSend, Outcome, open_file
@@ -221,9 +222,7 @@ async def test_a_slow_reader_never_lets_the_outbox_grow_past_the_bound(
 ) -> None:
     """A 256 MiB file to a peer that stalls, then reads slowly: the outbox never holds more
     than ``MEMORY_BOUND`` bytes, and the process does not grow by anything like the file."""
-    big = tmp_path / "big.bin"
-    with big.open("wb") as f:  # sparse: no disk needed, and reading it costs no I/O
-        f.truncate(256 * MiB)
+    big = sparse(tmp_path / "big.bin", 256 * MiB)
     worst_pending = 0
     async with trio.open_nursery() as nursery, Engine() as engine:
         subscription = engine.hub.subscribe()
@@ -305,9 +304,7 @@ async def test_a_peer_reset_mid_file_stops_the_send_with_a_message(
     engine_and_events: tuple[Engine, Collector], tmp_path: Path, slow_peer: SlowPeer
 ) -> None:
     engine, events = engine_and_events
-    big = tmp_path / "sparse.bin"
-    with big.open("wb") as f:
-        f.truncate(64 * MiB)
+    big = sparse(tmp_path / "sparse.bin", 64 * MiB)
     async with trio.open_nursery() as nursery:
         conn, job = await start_stalled(engine, slow_peer, big, nursery)
         await slow_peer.read(MiB)
@@ -324,9 +321,7 @@ async def test_closing_the_connection_stops_the_send(
     engine_and_events: tuple[Engine, Collector], tmp_path: Path, slow_peer: SlowPeer
 ) -> None:
     engine, _ = engine_and_events
-    big = tmp_path / "sparse.bin"
-    with big.open("wb") as f:
-        f.truncate(64 * MiB)
+    big = sparse(tmp_path / "sparse.bin", 64 * MiB)
     async with trio.open_nursery() as nursery:
         conn, job = await start_stalled(engine, slow_peer, big, nursery)
         engine.close(conn.id)
@@ -373,9 +368,7 @@ async def test_a_second_file_to_a_busy_connection_is_refused(
     engine_and_events: tuple[Engine, Collector], tmp_path: Path, slow_peer: SlowPeer
 ) -> None:
     engine, _ = engine_and_events
-    big = tmp_path / "sparse.bin"
-    with big.open("wb") as f:
-        f.truncate(64 * MiB)
+    big = sparse(tmp_path / "sparse.bin", 64 * MiB)
     async with trio.open_nursery() as nursery:
         conn, job = await start_stalled(engine, slow_peer, big, nursery)
         with pytest.raises(BadArgument, match="already sending a file"):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
+from tests.helpers import sparse
 from tests.ui.helpers import open_tab, start_listening, wait_until
 from workbench.core.file_send import CHUNK, CHUNKS_PER_READ, MEMORY_BOUND, FileSend, Outcome
 from workbench.ui.app import WorkbenchApp
@@ -124,9 +125,7 @@ async def test_a_file_goes_to_every_peer_when_all_peers_are_the_target(tmp_path:
 async def test_ctrl_g_stops_a_file_to_a_peer_that_does_not_read(tmp_path: Path) -> None:
     """The send backs up behind a peer that reads nothing; Ctrl+G cancels it, says so, and
     the tab can still send."""
-    big = tmp_path / "big.bin"
-    with big.open("wb") as f:
-        f.truncate(64 * MiB)
+    big = sparse(tmp_path / "big.bin", 64 * MiB)
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(1)
@@ -204,9 +203,7 @@ async def test_f1_help_documents_send_file() -> None:
 async def test_the_screen_paces_a_fast_file_so_its_backlog_stays_bounded(tmp_path: Path) -> None:
     """The engine could outrun the screen by the whole file; it never gets further ahead
     than the pacing bound, so a file of any size costs the app bounded memory."""
-    big = tmp_path / "sparse.bin"
-    with big.open("wb") as f:
-        f.truncate(96 * MiB)
+    big = sparse(tmp_path / "sparse.bin", 96 * MiB)
     socat = await asyncio.create_subprocess_exec(
         "socat", "-d", "-d", "-u", "TCP-LISTEN:0,bind=127.0.0.1", "OPEN:/dev/null",
         stderr=asyncio.subprocess.PIPE,
